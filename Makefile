@@ -1,0 +1,34 @@
+# offline: developer entry points. `make test` needs nothing but Node 20 and npm on a Debian-like host as root:
+# it installs the system packages it uses and starts a private Docker engine when none answers.
+SHELL := /bin/bash
+NPM ?= npm
+
+.PHONY: install build lint format test bench clean
+
+node_modules/.package-lock.json: package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.package-lock.json
+
+build: install
+	$(NPM) run --silent build
+	@chmod +x dist/cli/main.js
+
+lint: install
+	npx biome check --error-on-warnings .
+	npx tsc -p tsconfig.check.json
+
+format: install
+	npx biome check --write .
+
+test: install
+	bash scripts/install-system-deps.sh
+	bash scripts/with-docker.sh npx vitest run $(TEST_ARGS)
+
+bench: install
+	bash scripts/install-system-deps.sh
+	bash scripts/with-docker.sh npx tsx bench/run.ts $(BENCH_ARGS)
+
+clean:
+	rm -rf dist build .tmp

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { ExitCode } from '../errors.js';
+import { registerChecksum } from './commands/checksum.js';
+import { toolVersion } from './version.js';
+
+export function buildProgram(): Command {
+  const program = new Command('offline')
+    .description(
+      'Move a Docker/Compose application onto an air-gapped host: export a verified bundle, import it.',
+    )
+    .version(toolVersion(), '-V, --version')
+    .option('--json', 'print one JSON result object on stdout (progress stays on stderr)')
+    .option('--debug', 'print stack traces and plain progress lines')
+    .showHelpAfterError()
+    .exitOverride();
+  registerChecksum(program);
+  program.addHelpText(
+    'after',
+    `
+Exit codes: 0 ok, 1 failure, 2 usage, 3 integrity problem, 4 Docker engine unreachable.
+
+Example:
+  offline export bundles/demo --out ./out      # on the connected host
+  offline import ./out/demo-*.tar.gz --start   # on the air-gapped host`,
+  );
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const helpOrVersion = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(
+        error.code,
+      );
+      process.exitCode = helpOrVersion ? ExitCode.ok : ExitCode.usage;
+      return;
+    }
+    throw error;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,20 @@
+import { Listr, type ListrTask, ProcessOutput } from 'listr2';
+import type { Output } from './output.js';
+
+/**
+ * A listr2 task list that renders on stderr: the live renderer on a TTY, plain lines otherwise, nothing
+ * under test (OFFLINE_SILENT=1).
+ */
+export function createTaskList<Ctx extends object>(tasks: ListrTask<Ctx>[], output: Output): Listr<Ctx> {
+  const silent = process.env.OFFLINE_SILENT === '1';
+  return new Listr<Ctx>(tasks, {
+    concurrent: false,
+    exitOnError: true,
+    registerSignalListeners: false,
+    renderer: silent ? 'silent' : 'default',
+    fallbackRenderer: 'simple',
+    fallbackRendererCondition: () => !process.stderr.isTTY || output.debug,
+    rendererOptions: { processOutput: new ProcessOutput(process.stderr, process.stderr) },
+    fallbackRendererOptions: { processOutput: new ProcessOutput(process.stderr, process.stderr) },
+  } as never);
+}

@@ -1,0 +1,49 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const tsx = path.join(root, 'node_modules/.bin/tsx');
+const entry = path.join(root, 'src/cli/main.ts');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as JSON when the command ran with --json. */
+  json: Record<string, unknown> | undefined;
+}
+
+/** Runs the CLI as a user would (a child process), from source through tsx. */
+export function runCli(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(tsx, [entry, ...args], {
+      cwd: options.cwd ?? root,
+      env: { ...process.env, OFFLINE_SILENT: '1', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      let json: Record<string, unknown> | undefined;
+      if (args.includes('--json')) {
+        try {
+          json = JSON.parse(stdout) as Record<string, unknown>;
+        } catch {
+          json = undefined;
+        }
+      }
+      resolve({ code: code ?? -1, stdout, stderr, json });
+    });
+  });
+}

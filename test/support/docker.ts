@@ -1,0 +1,26 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { connectDocker } from '../../src/docker/connect.js';
+import type { DockerEngine } from '../../src/docker/engine.js';
+
+/**
+ * The real engine for tests that need one. There is no skip: without an engine such a test fails, on CI
+ * (CI=true) and everywhere else, with the reason. `make test` provides an engine (scripts/with-docker.sh).
+ */
+export async function requireDocker(): Promise<{ engine: DockerEngine; baseImage: string }> {
+  const baseImage = inject('baseImage');
+  if (!baseImage) {
+    throw new Error(`these tests need a Docker engine: ${inject('dockerProblem')} (run them with make test)`);
+  }
+  return { engine: await connectDocker(), baseImage };
+}
+
+/** A name no other test (or concurrent run) uses: tests share one daemon. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Removes the given images, ignoring ones already gone; for afterAll/afterEach cleanup that always runs. */
+export async function removeImages(engine: DockerEngine, refs: Iterable<string>): Promise<void> {
+  for (const ref of refs) await engine.removeImage(ref, { force: true }).catch(() => {});
+}
