@@ -1,0 +1,114 @@
+import { copyFile, mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { STACK_DIR } from '../bundle/layout.js';
+import { OfflineError } from '../errors.js';
+import { toPosix } from '../fs/safe-path.js';
+import { walkFiles } from '../fs/walk.js';
+import { patternMatcher, readDockerignore } from './dockerignore.js';
+import type { PlannedBuild } from './plan.js';
+import { secretByContents, secretByName } from './secrets.js';
+
+export interface StackFileRequest {
+  stackRoot: string;
+  composeFile: string;
+  envTemplate?: string;
+  /** Globs relative to stackRoot. */
+  globs: readonly string[];
+  builds: readonly PlannedBuild[];
+  includeSecrets: boolean;
+}
+
+export interface StackFiles {
+  /** POSIX paths relative to stackRoot, sorted. */
+  files: string[];
+  /** Files shipped although they look like secrets (with --include-secrets). */
+  secrets: string[];
+}
+
+function relativeInside(root: string, file: string, what: string): string {
+  const relative = path.relative(root, file);
+  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) {
+    throw new OfflineError('EUSAGE', `${what} ${file} is outside the stack folder ${root}`, {
+      file,
+      hint: 'keep the compose file, build contexts and config files inside the bundle folder',
+    });
+  }
+  return toPosix(relative);
+}
+
+/** Files of a build context that its .dockerignore keeps, relative to stackRoot. */
+async function contextFiles(root: string, build: PlannedBuild): Promise<string[]> {
+  const base = toPosix(path.relative(root, build.build.context));
+  if (base.startsWith('..') || path.isAbsolute(base)) {
+    throw new OfflineError(
+      'EUSAGE',
+      `build context of "${build.service}" (${build.build.context}) is outside the stack folder ${root}`,
+      {
+        file: build.build.context,
+        hint: 'keep the compose file, build contexts and config files inside the bundle folder',
+      },
+    );
+  }
+  const rules = await readDockerignore(build.build.context);
+  const files = await walkFiles(build.build.context);
+  return files
+    .filter(
+      (f) =>
+        f.relative === '.dockerignore' || f.relative === build.build.dockerfile || !rules.ignores(f.relative),
+    )
+    .map((f) => (base === '' ? f.relative : `${base}/${f.relative}`));
+}
+
+/** Decides which stack files ship: the compose file, the env template, the globs and the build contexts. */
+export async function selectStackFiles(request: StackFileRequest): Promise<StackFiles> {
+  const root = path.resolve(request.stackRoot);
+  const chosen = new Set<string>([relativeInside(root, request.composeFile, 'the compose file')]);
+  if (request.envTemplate) chosen.add(relativeInside(root, request.envTemplate, 'the env template'));
+  if (request.globs.length > 0) {
+    const matches = patternMatcher(request.globs);
+    const all = await walkFiles(root);
+    const matched = all.filter((f) => matches(f.relative));
+    for (const glob of request.globs) {
+      const single = patternMatcher([glob]);
+      if (!all.some((f) => single(f.relative))) {
+        throw new OfflineError('EUSAGE', `files: "${glob}" matches no file under ${root}`, {
+          file: root,
+          found: glob,
+        });
+      }
+    }
+    for (const f of matched) chosen.add(f.relative);
+  }
+  for (const build of request.builds) for (const f of await contextFiles(root, build)) chosen.add(f);
+  const files = [...chosen].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const secrets: string[] = [];
+  for (const relative of files) {
+    const absolute = path.join(root, relative);
+    const why = secretByName(relative) ?? (await secretByContents(absolute));
+    if (!why) continue;
+    if (!request.includeSecrets) {
+      throw new OfflineError('ESECRET', `${absolute} looks like it holds secrets: ${why}`, {
+        file: absolute,
+        hint: 'leave it out of the bundle, ship a template (.env.example) instead, or pass --include-secrets',
+      });
+    }
+    secrets.push(relative);
+  }
+  return { files, secrets };
+}
+
+/** Copies the chosen files as they are into <staging>/stack/. */
+export async function copyStackFiles(
+  root: string,
+  files: readonly string[],
+  stagingDir: string,
+): Promise<number> {
+  let bytes = 0;
+  for (const relative of files) {
+    const dest = path.join(stagingDir, STACK_DIR, ...relative.split('/'));
+    await mkdir(path.dirname(dest), { recursive: true });
+    await copyFile(path.join(root, ...relative.split('/')), dest);
+    bytes += (await stat(dest)).size;
+  }
+  return bytes;
+}

@@ -1,0 +1,40 @@
+import { cp, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DockerEngine } from '../../../src/docker/engine.js';
+import { buildContextStream } from '../../../src/export/build-context.js';
+import { tempDir } from '../../support/temp-dir.js';
+
+const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/stacks');
+
+/** A copy of a fixture stack in a temp folder (removed after the test), so a test may change its files. */
+export async function copyStack(name: string): Promise<string> {
+  const dir = path.join(await tempDir('offline-stack-'), name);
+  await cp(path.join(fixtures, name), dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * Puts a small busybox-based image into the registry under `ref` and removes it locally, so an export has to
+ * pull it. Returns the image ID.
+ */
+export async function seedRegistryImage(
+  engine: DockerEngine,
+  baseImage: string,
+  ref: string,
+): Promise<string> {
+  const context = await tempDir('offline-seed-');
+  await writeFile(
+    path.join(context, 'Dockerfile'),
+    `FROM ${baseImage}\nRUN echo "pulled from a registry" > /pulled.txt\nCMD ["sleep", "3600"]\n`,
+  );
+  await engine.buildImage(await buildContextStream(context, 'Dockerfile'), { tags: [ref] });
+  try {
+    await engine.pushImage(ref);
+    const info = await engine.inspectImage(ref);
+    if (!info) throw new Error(`${ref} vanished after push`);
+    return info.id;
+  } finally {
+    await engine.removeImage(ref);
+  }
+}
