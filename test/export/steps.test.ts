@@ -6,7 +6,7 @@ import { buildStep, planStep, pullStep, saveStep } from '../../src/export/steps.
 import { removeImages, requireDocker, uniqueName } from '../support/docker.js';
 import { tempDir } from '../support/temp-dir.js';
 import { type LocalRegistry, startRegistry } from './support/registry.js';
-import { copyStack, seedRegistryImage } from './support/stack.js';
+import { copyStack, imageIdsIn, seedRegistryImage } from './support/stack.js';
 import { optionsFor, stateFor } from './support/state.js';
 
 /** Image names inside a `docker save` archive: its manifest.json's RepoTags and Config. */
@@ -39,6 +39,7 @@ describe('export steps: plan, build, pull, save (real engine)', () => {
     vi.stubEnv('OFFLINE_TEST_BASE', baseImage);
     vi.stubEnv('OFFLINE_TEST_PULLED', pulledRef);
     const name = uniqueName('steps');
+    vi.stubEnv('OFFLINE_TEST_NONCE', name);
     cleanup.push(
       `${name}_api:latest`,
       `${name}-api:latest`,
@@ -61,7 +62,9 @@ describe('export steps: plan, build, pull, save (real engine)', () => {
     expect(state.plan?.builds[0]?.dockerfile.stages.map((s) => s.name)).toEqual(['deps', 'build', undefined]);
     expect(state.plan?.builds[0]?.dockerfile.bases).toEqual([baseImage]);
 
-    await buildStep(state, () => {});
+    const lines: string[] = [];
+    await buildStep(state, (line) => lines.push(line));
+    cleanup.push(...imageIdsIn(lines).reverse());
     const api = await engine.runContainer(`${name}-api:latest`, ['sh', '-c', 'ls /src; cat /www/index.html']);
     expect(api.output).toBe('hello.txt\ndependency list v1\napi says hello\n');
 
@@ -109,10 +112,14 @@ describe('export steps: plan, build, pull, save (real engine)', () => {
     const { appendFile } = await import('node:fs/promises');
     await appendFile(path.join(stack, 'worker/Dockerfile'), 'RUN echo about to fail && exit 3\n');
     const name = uniqueName('broken');
+    vi.stubEnv('OFFLINE_TEST_NONCE', name);
     cleanup.push(`${name}_api:latest`, `${name}-api:latest`);
     const state = stateFor(engine, optionsFor(stack, name), await tempDir());
     await planStep(state);
-    await expect(buildStep(state, () => {})).rejects.toMatchObject({
+    const lines: string[] = [];
+    const failed = buildStep(state, (line) => lines.push(line));
+    await failed.catch(() => cleanup.push(...imageIdsIn(lines).reverse()));
+    await expect(failed).rejects.toMatchObject({
       code: 'EDOCKER',
       message: expect.stringMatching(/Step 5\/5 : RUN echo about to fail && exit 3/),
     });

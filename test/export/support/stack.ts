@@ -38,3 +38,8 @@ export async function seedRegistryImage(
     await engine.removeImage(ref);
   }
 }
+
+/** The image IDs a classic build printed (" ---> 1a2b3c4d5e6f"), newest last: its intermediates too. */
+export function imageIdsIn(lines: readonly string[]): string[] {
+  return lines.flatMap((line) => [...line.matchAll(/---> ([0-9a-f]{12})\b/g)].map((m) => m[1] ?? ''));
+}
