@@ -34,3 +34,27 @@ export function need<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`export pipeline: ${what} is not ready`);
   return value;
 }
+
+/** A fresh state for one export run. */
+export function newExportState(
+  options: ExportOptions,
+  engine: DockerEngine,
+  stagingDir: string,
+  signal: AbortSignal,
+  warn: (message: string) => void,
+): ExportState {
+  return {
+    options,
+    engine,
+    stagingDir,
+    signal,
+    warn,
+    built: {},
+    pulled: [],
+    images: [],
+    buildCaches: [],
+    cacheImages: [],
+    tiktoken: [],
+    timings: {},
+  };
+}

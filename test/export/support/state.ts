@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { DockerEngine } from '../../../src/docker/engine.js';
 import type { ExportOptions } from '../../../src/export/options.js';
 import { projectNameFor } from '../../../src/export/options.js';
-import type { ExportState } from '../../../src/export/state.js';
+import { type ExportState, newExportState } from '../../../src/export/state.js';
 
 /** Export options for a fixture stack copied to `stackRoot`, with the given overrides. */
 export function optionsFor(
@@ -30,18 +30,5 @@ export function optionsFor(
 }
 
 export function stateFor(engine: DockerEngine, options: ExportOptions, stagingDir: string): ExportState {
-  return {
-    options,
-    engine,
-    stagingDir,
-    signal: new AbortController().signal,
-    warn: () => {},
-    built: {},
-    pulled: [],
-    images: [],
-    buildCaches: [],
-    cacheImages: [],
-    tiktoken: [],
-    timings: {},
-  };
+  return newExportState(options, engine, stagingDir, new AbortController().signal, () => {});
 }

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { parseDockerfile } from '../../src/export/dockerfile-stages.js';
+
+describe('parseDockerfile', () => {
+  it('finds stages and external bases, with global ARGs substituted and build args overriding them', () => {
+    const text = [
+      '# syntax comment',
+      'ARG REGISTRY=docker.io',
+      'ARG NODE=20',
+      'FROM --platform=linux/amd64 ${REGISTRY}/library/node:${NODE} AS Deps',
+      'RUN npm ci \\',
+      '  --omit=dev',
+      'FROM deps AS build',
+      'COPY --from=tools:1 /bin/tool /bin/tool',
+      'COPY --from=0 /a /a',
+      'FROM scratch',
+      'COPY --from=build /app /app',
+      'COPY --from=$REGISTRY/x:1 /x /x',
+    ].join('\n');
+    const info = parseDockerfile(text, { NODE: '22' });
+    expect(info.stages).toEqual([
+      { name: 'deps', from: 'docker.io/library/node:22', fromStage: false },
+      { name: 'build', from: 'deps', fromStage: true },
+      { from: 'scratch', fromStage: false },
+    ]);
+    expect(info.bases).toEqual(['docker.io/library/node:22', 'docker.io/x:1', 'tools:1']);
+  });
+
+  it('uses ${VAR:-default} and leaves an ARG without default empty', () => {
+    expect(parseDockerfile('ARG TAG\nFROM busybox:${TAG:-1.36}\n').bases).toEqual(['busybox:1.36']);
+  });
+});
