@@ -111,6 +111,7 @@ describe('readCompose', () => {
 describe('interpolate', () => {
   it('follows compose rules for defaults and $$', () => {
     const env = { SET: 'x', EMPTY: '' };
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose syntax, not a JS template
     expect(interpolate('$SET ${SET} ${EMPTY:-d} ${EMPTY-d} ${UNSET-d} ${UNSET} $$SET', env)).toBe(
       'x x d  d  $SET',
     );

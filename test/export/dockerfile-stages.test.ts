@@ -7,6 +7,7 @@ describe('parseDockerfile', () => {
       '# syntax comment',
       'ARG REGISTRY=docker.io',
       'ARG NODE=20',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Dockerfile syntax, not a JS template
       'FROM --platform=linux/amd64 ${REGISTRY}/library/node:${NODE} AS Deps',
       'RUN npm ci \\',
       '  --omit=dev',
@@ -26,7 +27,8 @@ describe('parseDockerfile', () => {
     expect(info.bases).toEqual(['docker.io/library/node:22', 'docker.io/x:1', 'tools:1']);
   });
 
-  it('uses ${VAR:-default} and leaves an ARG without default empty', () => {
+  it('uses a :- default and leaves an ARG without default empty', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Dockerfile syntax, not a JS template
     expect(parseDockerfile('ARG TAG\nFROM busybox:${TAG:-1.36}\n').bases).toEqual(['busybox:1.36']);
   });
 });

@@ -1,0 +1,108 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { PlannedBuild } from '../../src/export/plan.js';
+import { copyStackFiles, selectStackFiles } from '../../src/export/stack-files.js';
+import { tempDir } from '../support/temp-dir.js';
+
+async function layout(files: Record<string, string>): Promise<string> {
+  const root = await tempDir();
+  for (const [name, text] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(root, name)), { recursive: true });
+    await writeFile(path.join(root, name), text);
+  }
+  return root;
+}
+
+function built(root: string, context: string): PlannedBuild {
+  return {
+    service: context,
+    build: { context: path.join(root, context), dockerfile: 'Dockerfile', args: {} },
+    tags: [],
+    dockerfile: { stages: [], bases: [] },
+  };
+}
+
+describe('stack files', () => {
+  it('ships the compose file, the env template, the globs and the build contexts minus .dockerignore', async () => {
+    const root = await layout({
+      'docker-compose.yml': 'services: {}\n',
+      '.env.example': 'OPENAI_API_KEY=sk-...\n',
+      'nginx/nginx.conf': 'events {}\n',
+      'nginx/conf.d/site.conf': 'server {}\n',
+      'notes.md': 'not shipped\n',
+      'api/Dockerfile': 'FROM x\n',
+      'api/.dockerignore': 'tmp\n',
+      'api/app.py': 'print(1)\n',
+      'api/tmp/cache.bin': 'x',
+    });
+    const stack = await selectStackFiles({
+      stackRoot: root,
+      composeFile: path.join(root, 'docker-compose.yml'),
+      envTemplate: path.join(root, '.env.example'),
+      globs: ['nginx/**'],
+      builds: [built(root, 'api')],
+      includeSecrets: false,
+    });
+    expect(stack).toEqual({
+      files: [
+        '.env.example',
+        'api/.dockerignore',
+        'api/Dockerfile',
+        'api/app.py',
+        'docker-compose.yml',
+        'nginx/conf.d/site.conf',
+        'nginx/nginx.conf',
+      ],
+      secrets: [],
+    });
+    const staging = await tempDir();
+    await copyStackFiles(root, stack.files, staging);
+    expect(await readFile(path.join(staging, 'stack/nginx/conf.d/site.conf'), 'utf8')).toBe('server {}\n');
+  });
+
+  it('refuses secrets by name and by contents unless told to include them', async () => {
+    const cases: Record<string, string>[] = [
+      { 'api/.env': 'X=1\n' },
+      { 'api/certs/server.pem': 'cert\n' },
+      { 'api/settings.py': 'AWS_KEY = "AKIAIOSFODNN7EXAMPLE"\n' },
+      { 'api/deploy': '-----BEGIN RSA PRIVATE KEY-----\nMIIE\n' },
+    ];
+    for (const extra of cases) {
+      const root = await layout({
+        'docker-compose.yml': 'services: {}\n',
+        'api/Dockerfile': 'FROM x\n',
+        ...extra,
+      });
+      const request = {
+        stackRoot: root,
+        composeFile: path.join(root, 'docker-compose.yml'),
+        globs: [],
+        builds: [built(root, 'api')],
+        includeSecrets: false,
+      };
+      const name = Object.keys(extra)[0] ?? '';
+      await expect(selectStackFiles(request), name).rejects.toMatchObject({
+        code: 'ESECRET',
+        file: path.join(root, name),
+      });
+      expect((await selectStackFiles({ ...request, includeSecrets: true })).secrets).toEqual([name]);
+    }
+  });
+
+  it('refuses a glob that matches nothing and a build context outside the stack folder', async () => {
+    const root = await layout({ 'docker-compose.yml': 'services: {}\n' });
+    const base = {
+      stackRoot: root,
+      composeFile: path.join(root, 'docker-compose.yml'),
+      includeSecrets: false,
+    };
+    await expect(selectStackFiles({ ...base, globs: ['nginx/**'], builds: [] })).rejects.toMatchObject({
+      code: 'EUSAGE',
+      found: 'nginx/**',
+    });
+    await expect(
+      selectStackFiles({ ...base, globs: [], builds: [built(root, '../elsewhere')] }),
+    ).rejects.toMatchObject({ code: 'EUSAGE' });
+  });
+});
