@@ -1,0 +1,118 @@
+import { open, readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parseChecksums } from '../checksum/sha256sum-format.js';
+import { OfflineError } from '../errors.js';
+import { detectCompression } from './compress.js';
+import type { Compression } from './layout.js';
+
+export interface BundleLocation {
+  /** The archive's file name (the name parts join back to). */
+  archiveName: string;
+  dir: string;
+  /** The files to read, in order: the archive, or its parts. */
+  parts: string[];
+  /** sha256 of each file in `parts` from the sidecar, by base name; empty when there is no sidecar. */
+  expected: Map<string, string>;
+  sidecar?: string;
+  compression: Compression;
+}
+
+const PART = /^(.*)\.part(\d+)$/;
+const ARCHIVE = /\.offline\.tar(\.gz|\.zst)?$/;
+
+/**
+ * Finds a bundle from what the user names: the archive, any of its parts, or the folder holding them. Reads the
+ * sidecar (<archive>.sha256) when present; a part the sidecar lists but the folder lacks is named (EMISSING,
+ * with its expected sha256), and so is a gap in the numbering.
+ */
+export async function locateBundle(input: string): Promise<BundleLocation> {
+  const info = await stat(input).catch(() => undefined);
+  if (!info) throw new OfflineError('EMISSING', `${input}: no such bundle file or folder`, { file: input });
+  const dir = info.isDirectory() ? path.resolve(input) : path.dirname(path.resolve(input));
+  const archiveName = info.isDirectory() ? await findArchiveName(dir) : archiveNameOf(path.basename(input));
+  const sidecarPath = path.join(dir, `${archiveName}.sha256`);
+  const sidecarText = await readFile(sidecarPath, 'utf8').catch(() => undefined);
+  const expected = new Map<string, string>();
+  if (sidecarText !== undefined) {
+    const parsed = parseChecksums(sidecarText, sidecarPath);
+    if (parsed.problems[0]) throw parsed.problems[0];
+    for (const entry of parsed.entries) expected.set(entry.path, entry.sha256);
+  }
+  const names = expected.size > 0 ? [...expected.keys()].sort() : await namesOnDisk(dir, archiveName);
+  const parts: string[] = [];
+  for (const name of names) {
+    const file = path.join(dir, name);
+    if (!(await stat(file).catch(() => undefined))?.isFile()) {
+      throw new OfflineError('EMISSING', `${name}: missing from ${dir}; copy it again`, {
+        file: name,
+        expected: expected.get(name) ?? 'the file',
+        found: 'nothing',
+      });
+    }
+    parts.push(file);
+  }
+  checkNumbering(
+    parts.map((p) => path.basename(p)),
+    archiveName,
+  );
+  return {
+    archiveName,
+    dir,
+    parts,
+    expected,
+    ...(sidecarText !== undefined && { sidecar: sidecarPath }),
+    compression: await compressionOf(parts[0] as string),
+  };
+}
+
+function archiveNameOf(fileName: string): string {
+  return PART.exec(fileName)?.[1] ?? fileName.replace(/\.sha256$/, '');
+}
+
+async function findArchiveName(dir: string): Promise<string> {
+  const names = new Set((await readdir(dir)).map(archiveNameOf).filter((name) => ARCHIVE.test(name)));
+  if (names.size === 1) return [...names][0] as string;
+  throw new OfflineError(
+    names.size === 0 ? 'EMISSING' : 'EUSAGE',
+    names.size === 0
+      ? `${dir}: holds no bundle (*.offline.tar.gz, *.offline.tar.zst, *.offline.tar or their parts)`
+      : `${dir}: holds several bundles (${[...names].join(', ')}); name one`,
+    { file: dir },
+  );
+}
+
+async function namesOnDisk(dir: string, archiveName: string): Promise<string[]> {
+  const all = await readdir(dir);
+  if (all.includes(archiveName)) return [archiveName];
+  const parts = all.filter((name) => PART.exec(name)?.[1] === archiveName).sort();
+  if (parts.length === 0) {
+    throw new OfflineError('EMISSING', `${archiveName}: not found in ${dir}, nor any of its parts`, {
+      file: archiveName,
+    });
+  }
+  return parts;
+}
+
+function checkNumbering(names: string[], archiveName: string): void {
+  const numbers = names
+    .map((name) => Number(PART.exec(name)?.[2] ?? Number.NaN))
+    .filter((n) => !Number.isNaN(n));
+  numbers.forEach((n, i) => {
+    if (n !== i + 1) {
+      const width = Math.max(3, String(numbers.length).length);
+      const missing = `${archiveName}.part${String(i + 1).padStart(width, '0')}`;
+      throw new OfflineError('EMISSING', `${missing}: missing; copy it again`, { file: missing });
+    }
+  });
+}
+
+async function compressionOf(file: string): Promise<Compression> {
+  const handle = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await handle.read(head, 0, 4, 0);
+    return bytesRead === 4 ? detectCompression(head) : 'none';
+  } finally {
+    await handle.close();
+  }
+}
