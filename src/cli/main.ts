@@ -2,6 +2,10 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
 import { registerChecksum } from './commands/checksum.js';
+import { exportVersionAlias, registerExport } from './commands/export.js';
+import { registerImport } from './commands/import.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerVerify } from './commands/verify.js';
 import { toolVersion } from './version.js';
 
 export function buildProgram(): Command {
@@ -15,6 +19,10 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerChecksum(program);
+  registerExport(program);
+  registerImport(program);
+  registerVerify(program);
+  registerInspect(program);
   program.addHelpText(
     'after',
     `
@@ -30,7 +38,7 @@ Example:
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(exportVersionAlias(argv));
   } catch (error) {
     if (error instanceof CommanderError) {
       const helpOrVersion = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(

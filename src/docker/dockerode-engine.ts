@@ -1,7 +1,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { OfflineError } from '../errors.js';
-import type { BuildOptions, DockerEngine, EngineVersion, ImageInfo, RunOptions } from './engine.js';
+import type { BuildOptions, ContainerState, DockerEngine, EngineVersion, ImageInfo, RunOptions } from './engine.js';
 import { type DockerStreamEvent, followJsonStream } from './json-stream.js';
 
 interface HttpError {
@@ -210,6 +210,31 @@ export class DockerodeEngine implements DockerEngine {
     }
   }
 
+  async listContainers(label: string): Promise<ContainerState[]> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: [label] } });
+    return Promise.all(
+      list.map(async (summary) => {
+        const info = await this.docker.getContainer(summary.Id).inspect();
+        const health = (info.State as { Health?: { Status?: string } }).Health?.Status;
+        return {
+          id: summary.Id,
+          name: (summary.Names[0] ?? summary.Id).replace(/^\//, ''),
+          labels: summary.Labels ?? {},
+          state: info.State.Status,
+          ...(health && { health }),
+          exitCode: info.State.ExitCode,
+        };
+      }),
+    );
+  }
+
+  async containerLogs(id: string, tail: number): Promise<string> {
+    const raw = (await this.docker
+      .getContainer(id)
+      .logs({ stdout: true, stderr: true, tail, follow: false })) as unknown as Buffer;
+    return demuxLogs(raw);
+  }
+
   async runContainer(
     image: string,
     command: string[],
@@ -236,6 +261,18 @@ export class DockerodeEngine implements DockerEngine {
       await container.remove({ force: true }).catch(() => {});
     }
   }
+}
+
+/** Strips the 8-byte stream headers of a non-TTY container's log output. */
+function demuxLogs(raw: Buffer): string {
+  const out: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= raw.length && (raw[offset] === 1 || raw[offset] === 2) && raw[offset + 1] === 0) {
+    const size = raw.readUInt32BE(offset + 4);
+    out.push(raw.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return (offset === 0 ? raw : Buffer.concat(out)).toString('utf8');
 }
 
 /** dockerode has getImages (multi-image save) but its types do not list it. */

@@ -29,6 +29,10 @@ export interface DockerEngine {
   tagImage(ref: string, repo: string, tag: string): Promise<void>;
   removeImage(ref: string, options?: { force?: boolean }): Promise<void>;
   pushImage(ref: string, onEvent?: (event: DockerStreamEvent) => void): Promise<void>;
+  /** Containers carrying a label (e.g. com.docker.compose.project=NAME), running or not. */
+  listContainers(label: string): Promise<ContainerState[]>;
+  /** The last lines of a container's combined output. */
+  containerLogs(id: string, tail: number): Promise<string>;
   /** Runs a container to completion and returns its exit code and combined output. */
   runContainer(
     image: string,
@@ -75,4 +79,15 @@ export interface RunOptions {
   binds?: string[];
   networkMode?: string;
   user?: string;
+}
+
+export interface ContainerState {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  /** created, running, exited, restarting... */
+  state: string;
+  /** healthy, unhealthy, starting; undefined without a health check. */
+  health?: string;
+  exitCode: number;
 }

@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import { connectDocker } from '../../docker/connect.js';
+import { runImport } from '../../import/run-import.js';
+import { action } from '../run.js';
+
+export function registerImport(program: Command): void {
+  program
+    .command('import')
+    .description(
+      'verify a bundle while it streams, load its images, place its files, and optionally start the stack',
+    )
+    .argument('<bundle>', 'the bundle archive, any of its parts, or the folder holding them')
+    .option(
+      '-t, --target <dir>',
+      'folder for the stack files, the tiktoken cache and import-report.json',
+      '.',
+    )
+    .option('--start', 'start the stack (compose up -d, no build, no pull) and wait until it is healthy')
+    .option('--timeout <seconds>', 'how long --start waits for healthy services', '180')
+    .option('--force', 'go on despite a platform mismatch; replace changed files (each backed up first)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  offline import /media/usb/demo-1.0.0.offline.tar.gz --target /opt/demo --start\n  offline import /media/usb --target /opt/demo          # the folder holding the parts',
+    )
+    .action(
+      action(
+        async (
+          output,
+          bundle: string,
+          flags: { target: string; start?: boolean; timeout: string; force?: boolean },
+        ) => {
+          const engine = await connectDocker();
+          const report = await runImport(
+            {
+              bundle,
+              target: flags.target,
+              start: Boolean(flags.start),
+              timeout: Number(flags.timeout),
+              force: Boolean(flags.force),
+            },
+            engine,
+            output,
+          );
+          const summary = [
+            `imported ${report.bundle.name} ${report.bundle.version} into ${report.target}`,
+            `  verified ${report.verified.length} files; images loaded ${report.images.loaded.length}, already present ${report.images.skipped.length}`,
+            ...(report.tiktokenCacheDir ? [`  set TIKTOKEN_CACHE_DIR=${report.tiktokenCacheDir}`] : []),
+            ...(report.env ? [`  created ${report.env} with generated secrets`] : []),
+            ...(report.started
+              ? [
+                  `  started: ${report.started.services.map((s) => `${s.name} ${s.health ?? s.state}`).join(', ')}`,
+                ]
+              : []),
+            `  report: ${report.target}/import-report.json`,
+          ];
+          return { data: { report }, summary };
+        },
+      ),
+    );
+}

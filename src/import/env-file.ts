@@ -1,0 +1,51 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { BundleManifest, GeneratedValue } from '../bundle/manifest.js';
+import { ENV_FILE, targetPathFor } from './target-layout.js';
+
+export function generateValue(spec: GeneratedValue): string {
+  if (spec.kind === 'uuid') return randomUUID();
+  return randomBytes(spec.bytes).toString(spec.kind);
+}
+
+/**
+ * Fills an env template: `KEY=` lines whose KEY is to be generated get a fresh value; keys the template lacks
+ * are appended. Other lines stay as they are.
+ */
+export function fillEnvTemplate(template: string, generate: Record<string, GeneratedValue>): string {
+  const done = new Set<string>();
+  const lines = template.split('\n').map((line) => {
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    const key = match?.[1];
+    const spec = key ? generate[key] : undefined;
+    if (!key || !spec) return line;
+    done.add(key);
+    const value = (match?.[2] ?? '').trim();
+    return value === '' || /^(change-?me|<.*>|""|'')$/i.test(value) ? `${key}=${generateValue(spec)}` : line;
+  });
+  const missing = Object.entries(generate).filter(([key]) => !done.has(key));
+  if (missing.length > 0 && lines.at(-1) !== '') lines.push('');
+  for (const [key, spec] of missing) lines.splice(lines.length - 1, 0, `${key}=${generateValue(spec)}`);
+  return lines.join('\n');
+}
+
+/**
+ * Creates <target>/.env from the bundle's template only when no .env exists (an existing one is the user's:
+ * it is never touched here). Returns the path written, or undefined.
+ */
+export async function createEnvFile(manifest: BundleManifest, target: string): Promise<string | undefined> {
+  if (!manifest.env) return undefined;
+  const dest = path.join(target, ENV_FILE);
+  const template = await readFile(
+    path.join(target, ...targetPathFor(manifest.env.template).split('/')),
+    'utf8',
+  );
+  try {
+    await writeFile(dest, fillEnvTemplate(template, manifest.env.generate), { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw error;
+  }
+  return dest;
+}

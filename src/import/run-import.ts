@@ -1,0 +1,149 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { locateBundle } from '../bundle/locate.js';
+import type { BundleManifest } from '../bundle/manifest.js';
+import { readBundle } from '../bundle/reader.js';
+import type { Output } from '../cli/output.js';
+import type { DockerEngine } from '../docker/engine.js';
+import { OfflineError } from '../errors.js';
+import { startStack, waitForStack } from './compose-start.js';
+import { createEnvFile } from './env-file.js';
+import { type PlannedFile, planFiles } from './file-plan.js';
+import { ensureImagesTagged, loadArchive, missingImages } from './image-loader.js';
+import { restoreImageSnapshot, takeImageSnapshot } from './image-snapshot.js';
+import type { ImportOptions } from './options.js';
+import { checkDiskSpace, checkPlatforms } from './preflight.js';
+import { buildReport, type ImportReport, writeReport } from './report.js';
+import { StagedFiles } from './staged-files.js';
+import { isImageArchive } from './target-layout.js';
+
+/**
+ * The import: locate the bundle, then one streaming read that checks every byte, sends image archives to the
+ * engine and other files to a staging folder, with pre-flight checks as soon as the manifest is known. Only
+ * when everything verified are the files moved into place. On any failure the images this run added are
+ * removed, moved tags restored, and staged files removed.
+ */
+export async function runImport(
+  options: ImportOptions,
+  engine: DockerEngine,
+  output: Output,
+): Promise<ImportReport> {
+  const started = performance.now();
+  const location = await locateBundle(options.bundle);
+  if (!location.sidecar)
+    output.warn(
+      `${location.archiveName}: no .sha256 sidecar beside it; the media copy is not checked separately`,
+    );
+  const version = await engine.version();
+  await mkdir(options.target, { recursive: true });
+  const snapshot = await takeImageSnapshot(engine);
+  const staged = new StagedFiles(options.target);
+  const loaded: string[] = [];
+  const skipped: string[] = [];
+  const readArchives = new Set<string>();
+  let planned = new Map<string, PlannedFile>();
+  let manifest: BundleManifest | undefined;
+  let skipLast: string | undefined;
+
+  try {
+    const result = await readBundle(location, {
+      onLists: async (m) => {
+        manifest = m;
+        output.info(`bundle ${m.name} ${m.version}: ${m.images.length} images, ${m.files.length} files`);
+        for (const warning of checkPlatforms(m, version, options.force)) output.warn(warning);
+        const toLoad = new Set<string>();
+        for (const archive of m.archives) {
+          for (const id of await missingImages(engine, m, archive.path)) toLoad.add(id);
+        }
+        await checkDiskSpace(m, version.rootDir, options.target, toLoad.size);
+        planned = new Map((await planFiles(m, options.target, options.force)).map((f) => [f.bundlePath, f]));
+        const last = m.archives.at(-1)?.path;
+        if (last && (await missingImages(engine, m, last)).length === 0) skipLast = last;
+      },
+      stopBefore: (p) => p === skipLast,
+      onEntry: async (entry) => {
+        const m = manifest as BundleManifest;
+        if (isImageArchive(entry.path)) {
+          output.info(`${entry.path}: loading into the engine`);
+          const outcome = await loadArchive(engine, m, entry.path, entry.stream);
+          loaded.push(...outcome.loaded);
+          skipped.push(...outcome.skipped);
+          readArchives.add(entry.path);
+          return;
+        }
+        const file = planned.get(entry.path);
+        if (!file || file.action === 'unchanged') {
+          entry.stream.resume();
+          return;
+        }
+        await staged.write(file, entry.stream);
+      },
+    });
+    const m = result.manifest;
+    if (result.stoppedBefore) {
+      const ids = m.archives.find((a) => a.path === result.stoppedBefore)?.images ?? [];
+      skipped.push(...ids);
+      readArchives.add(result.stoppedBefore);
+      output.info(`${result.stoppedBefore}: every image already present, not read`);
+    }
+    await ensureImagesTagged(engine, m, readArchives);
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const backups = await staged.commit(stamp);
+    const report = buildReport(m, location.archiveName, options.target, result.verified, [
+      ...planned.values(),
+    ]);
+    report.images = { loaded, skipped };
+    report.backups = backups;
+    if (result.stoppedBefore) report.notRead = result.stoppedBefore;
+    const env = await createEnvFile(m, options.target);
+    if (env) report.env = env;
+    if (m.tiktoken.entries.length > 0) report.tiktokenCacheDir = path.resolve(options.target, m.tiktoken.dir);
+    report.timings.import = seconds(started);
+    await writeReport(options.target, report);
+    if (options.start) {
+      const command = await startStack(m, options.target);
+      output.info(`started: ${command}`);
+      const containers = await waitForStack(engine, m.project, options.timeout, (line) => output.info(line));
+      report.started = {
+        command,
+        services: containers.map((c) => ({
+          name: c.name,
+          state: c.state,
+          ...(c.health && { health: c.health }),
+        })),
+      };
+      report.timings.start = seconds(started) - report.timings.import;
+      await writeReport(options.target, report);
+    }
+    return report;
+  } catch (error) {
+    await staged.discard();
+    if (!(error instanceof OfflineError && error.code === 'ESTART')) {
+      const undone = await restoreImageSnapshot(engine, snapshot, bundleImages(manifest)).catch(
+        (undo: Error) => {
+          output.warn(`could not undo the load: ${undo.message}`);
+          return { removed: [], retagged: [] };
+        },
+      );
+      if (undone.removed.length > 0 || undone.retagged.length > 0) {
+        output.warn(
+          `undone: removed ${undone.removed.length} image(s) this run loaded, restored ${undone.retagged.length} tag(s)`,
+        );
+      }
+    }
+    throw error;
+  }
+}
+
+/** The image IDs and tags an import of this bundle may add or move (none before its manifest was read). */
+function bundleImages(manifest: BundleManifest | undefined): { ids: Set<string>; tags: Set<string> } {
+  const images = manifest?.images ?? [];
+  return {
+    ids: new Set([...images.map((i) => i.id), ...(manifest?.archives.flatMap((a) => a.images) ?? [])]),
+    tags: new Set(images.flatMap((i) => i.tags)),
+  };
+}
+
+function seconds(since: number): number {
+  return Number(((performance.now() - since) / 1000).toFixed(3));
+}

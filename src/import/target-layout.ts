@@ -1,0 +1,21 @@
+import path from 'node:path';
+import { STACK_DIR, TIKTOKEN_DIR } from '../bundle/layout.js';
+
+/** Bundle entries that are image archives: they go to the engine, not to disk. */
+export function isImageArchive(bundlePath: string): boolean {
+  return bundlePath.startsWith('images/') || bundlePath.startsWith('caches/');
+}
+
+/**
+ * Where a bundle file lands under the target folder: the stack's files at its top (so the compose file's
+ * relative paths work), the tiktoken cache in tiktoken/, the bundle's own files (README, importers, manifest)
+ * in .offline/.
+ */
+export function targetPathFor(bundlePath: string): string {
+  if (bundlePath.startsWith(`${STACK_DIR}/`)) return bundlePath.slice(STACK_DIR.length + 1);
+  if (bundlePath.startsWith(`${TIKTOKEN_DIR}/`)) return bundlePath;
+  return path.posix.join('.offline', bundlePath);
+}
+
+export const REPORT_FILE = 'import-report.json';
+export const ENV_FILE = '.env';

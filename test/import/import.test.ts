@@ -1,0 +1,149 @@
+import { execFileSync } from 'node:child_process';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import * as tar from 'tar';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DockerEngine } from '../../src/docker/engine.js';
+import { type Fixture, makeBundle } from '../support/bundle-fixture.js';
+import { runCli } from '../support/cli.js';
+import { removeImages, requireDocker, uniqueName } from '../support/docker.js';
+import { tempDir } from '../support/temp-dir.js';
+
+let engine: DockerEngine;
+let web: string;
+let project: string;
+const fixtures: Fixture[] = [];
+
+const compose = (image: string) => `version: "2.4"
+services:
+  web:
+    image: ${image}
+    healthcheck:
+      test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"]
+      interval: 1s
+      retries: 30
+`;
+
+async function build(dockerfile: string, tag: string): Promise<void> {
+  await engine.buildImage(Readable.from([makeTar({ Dockerfile: dockerfile })]), { tags: [tag] });
+}
+
+/** A one-file build context as a tar buffer. */
+function makeTar(files: Record<string, string>): Buffer {
+  const blocks: Buffer[] = [];
+  for (const [name, content] of Object.entries(files)) {
+    const body = Buffer.from(content);
+    const header = Buffer.alloc(512);
+    new tar.Header({
+      path: name,
+      mode: 0o644,
+      size: body.length,
+      mtime: new Date(0),
+      type: 'File',
+      uid: 0,
+      gid: 0,
+    }).encode(header, 0);
+    blocks.push(header, body, Buffer.alloc((512 - (body.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return Buffer.concat(blocks);
+}
+
+beforeAll(async () => {
+  const docker = await requireDocker();
+  engine = docker.engine;
+  project = uniqueName('imp');
+  web = `offline-test/${project}-web:1`;
+  await build(
+    `FROM ${docker.baseImage}\nRUN echo hello > /var/www/index.html\nCMD ["httpd", "-f", "-p", "8080", "-h", "/var/www"]\n`,
+    web,
+  );
+});
+
+afterAll(async () => {
+  execFileSync('bash', [
+    '-c',
+    `docker ps -aq --filter label=com.docker.compose.project=${project} | xargs -r docker rm -f`,
+  ]);
+  await removeImages(engine, [web]);
+  await Promise.all(fixtures.map((f) => f.cleanup()));
+});
+
+async function webBundle(): Promise<Fixture> {
+  const fixture = await makeBundle({
+    name: project,
+    engine,
+    images: [web],
+    files: { 'stack/docker-compose.yml': compose(web), 'stack/.env.example': 'SECRET_KEY=\nMODE=prod\n' },
+    manifest: (m) => ({
+      ...m,
+      services: [{ name: 'web', image: web, built: true, healthcheck: true, profiles: [] }],
+      env: { template: 'stack/.env.example', generate: { SECRET_KEY: { kind: 'hex', bytes: 32 } } },
+    }),
+  });
+  fixtures.push(fixture);
+  return fixture;
+}
+
+describe('offline import', () => {
+  it('imports, starts healthy, and a second import skips everything', async () => {
+    const fixture = await webBundle();
+    await engine.removeImage(web, { force: true });
+    const target = await tempDir();
+    const first = await runCli([
+      'import',
+      fixture.archive,
+      '--target',
+      target,
+      '--start',
+      '--timeout',
+      '60',
+      '--json',
+    ]);
+    expect(first.code, first.stderr).toBe(0);
+    const report = (
+      first.json as { report: { images: { loaded: string[] }; started: { services: { health?: string }[] } } }
+    ).report;
+    expect(report.images.loaded).toHaveLength(1);
+    expect(report.started.services.map((s) => s.health)).toEqual(['healthy']);
+    const env = await readFile(path.join(target, '.env'), 'utf8');
+    expect(env).toMatch(/^SECRET_KEY=[0-9a-f]{64}$/m);
+    expect(await readFile(path.join(target, 'docker-compose.yml'), 'utf8')).toBe(compose(web));
+
+    const second = await runCli(['import', fixture.archive, '--target', target, '--json']);
+    expect(second.code, second.stderr).toBe(0);
+    const again = (
+      second.json as { report: { images: { loaded: string[]; skipped: string[] }; notRead?: string } }
+    ).report;
+    expect(again.images.loaded).toEqual([]);
+    expect(again.notRead).toBe('images/images.tar');
+    expect(await readFile(path.join(target, '.env'), 'utf8')).toBe(env);
+  });
+
+  it('refuses to overwrite a file the user changed, unless --force (backed up)', async () => {
+    const fixture = await webBundle();
+    const target = await tempDir();
+    expect((await runCli(['import', fixture.archive, '--target', target])).code).toBe(0);
+    await writeFile(path.join(target, 'docker-compose.yml'), '# my edit\n');
+    const refused = await runCli(['import', fixture.archive, '--target', target, '--json']);
+    expect(refused.code).toBe(1);
+    expect((refused.json as { error: { code: string } }).error.code).toBe('EEXIST');
+    expect(await readFile(path.join(target, 'docker-compose.yml'), 'utf8')).toBe('# my edit\n');
+    const forced = await runCli(['import', fixture.archive, '--target', target, '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    const names = await readdir(target);
+    const backup = names.find((n) => n.startsWith('docker-compose.yml.bak-')) as string;
+    expect(await readFile(path.join(target, backup), 'utf8')).toBe('# my edit\n');
+  });
+
+  it('exits 4 naming the address when the engine is unreachable', async () => {
+    const fixture = await webBundle();
+    const result = await runCli(['import', fixture.archive, '--target', await tempDir()], {
+      env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+    });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain('EDOCKER_UNREACHABLE');
+    expect(result.stderr).toContain('unix:///nonexistent/docker.sock');
+  });
+});
