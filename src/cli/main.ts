@@ -5,6 +5,7 @@ import { registerChecksum } from './commands/checksum.js';
 import { exportVersionAlias, registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerTiktoken } from './commands/tiktoken.js';
 import { registerVerify } from './commands/verify.js';
 import { toolVersion } from './version.js';
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerImport(program);
   registerVerify(program);
   registerInspect(program);
+  registerTiktoken(program);
   program.addHelpText(
     'after',
     `

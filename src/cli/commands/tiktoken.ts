@@ -1,0 +1,84 @@
+import type { Command } from 'commander';
+import { OfflineError } from '../../errors.js';
+import { prefetchTiktoken } from '../../tiktoken/prefetch.js';
+import { DEFAULT_ENCODINGS } from '../../tiktoken/registry.js';
+import { verifyTiktokenCache } from '../../tiktoken/verify-cache.js';
+import { action } from '../run.js';
+
+export function registerTiktoken(program: Command): void {
+  const tiktoken = program
+    .command('tiktoken')
+    .description('prefetch tiktoken encodings into a cache that tiktoken and tiktoken-go find offline');
+
+  tiktoken
+    .command('fetch')
+    .description('download (or copy --from) the encodings, each verified against its pinned sha256')
+    .requiredOption('-o, --out <dir>', 'cache folder (point TIKTOKEN_CACHE_DIR at it)')
+    .option(
+      '--encodings <list>',
+      'encodings, aliases or model names, comma-separated',
+      DEFAULT_ENCODINGS.join(','),
+    )
+    .option('--concurrency <n>', 'downloads at once', '4')
+    .option('--base-url <url>', 'a mirror with the same paths (also OFFLINE_TIKTOKEN_BASE_URL)')
+    .option('--from <dir>', 'take files already on disk (cl100k_base.tiktoken, vocab.bpe... or sha1 names)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  offline tiktoken fetch --out ./tiktoken-cache --encodings cl100k_base,gpt-4o',
+    )
+    .action(
+      action(
+        async (
+          output,
+          flags: { out: string; encodings: string; concurrency: string; baseUrl?: string; from?: string },
+        ) => {
+          const concurrency = Number(flags.concurrency);
+          if (!Number.isInteger(concurrency) || concurrency < 1) {
+            throw new OfflineError('EUSAGE', `--concurrency ${flags.concurrency}: not a whole number >= 1`, {
+              found: flags.concurrency,
+            });
+          }
+          const files = await prefetchTiktoken({
+            outDir: flags.out,
+            encodings: flags.encodings.split(',').filter(Boolean),
+            concurrency,
+            ...(flags.baseUrl && { baseUrl: flags.baseUrl }),
+            ...(flags.from && { fromDir: flags.from }),
+            onEvent: (message) => output.info(message),
+          });
+          return {
+            data: { dir: flags.out, files },
+            summary: [
+              ...files.map((f) => `${f.file}  ${f.name} (${f.encoding}, ${f.source})`),
+              `set TIKTOKEN_CACHE_DIR=${flags.out}`,
+            ],
+          };
+        },
+      ),
+    );
+
+  tiktoken
+    .command('verify')
+    .description('check every file of a cache folder against its pinned sha256; exit 3 on any problem')
+    .argument('<dir>', 'cache folder written by tiktoken fetch')
+    .addHelpText('after', '\nExample:\n  offline tiktoken verify ./tiktoken-cache --json')
+    .action(
+      action(async (_output, dir: string) => {
+        const result = await verifyTiktokenCache(dir);
+        if (result.problems.length > 0) {
+          throw new OfflineError(
+            result.problems[0]?.code ?? 'EINTEGRITY',
+            `${dir}: ${result.problems.length} problem(s)`,
+            {
+              file: dir,
+              problems: result.problems,
+            },
+          );
+        }
+        return {
+          data: { dir, files: result.verified },
+          summary: [`${dir}: ${result.verified.length} files verified`],
+        };
+      }),
+    );
+}

