@@ -1,6 +1,7 @@
 import type { BuildCacheEntry, BundleImage, TiktokenEntry } from '../bundle/manifest.js';
 import type { ComposeProject } from '../compose/model.js';
 import type { DockerEngine, EngineVersion } from '../docker/engine.js';
+import { createdAt } from './created-at.js';
 import type { ExportOptions } from './options.js';
 import type { ExportPlan } from './plan.js';
 import type { StackFiles } from './stack-files.js';
@@ -12,6 +13,8 @@ export interface ExportState {
   stagingDir: string;
   signal: AbortSignal;
   warn: (message: string) => void;
+  /** The bundle's creation time (SOURCE_DATE_EPOCH when set): manifest, entry mtimes, image archives. */
+  createdAt: Date;
   engineVersion?: EngineVersion;
   compose?: ComposeProject;
   plan?: ExportPlan;
@@ -49,6 +52,7 @@ export function newExportState(
     stagingDir,
     signal,
     warn,
+    createdAt: createdAt(),
     built: {},
     pulled: [],
     images: [],

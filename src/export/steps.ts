@@ -73,6 +73,7 @@ export async function saveStep(state: ExportState, report: Report): Promise<void
     state.engine,
     tagsOf(state.images),
     path.join(state.stagingDir, IMAGES_ARCHIVE),
+    state.createdAt,
     (bytes) => report(`${(bytes / 1048576).toFixed(0)} MiB`),
     state.signal,
   );
@@ -107,6 +108,7 @@ export async function buildCacheStep(state: ExportState, report: Report): Promis
     state.engine,
     refs,
     path.join(state.stagingDir, BUILD_CACHE_ARCHIVE),
+    state.createdAt,
     (bytes) => report(`${(bytes / 1048576).toFixed(0)} MiB`),
     state.signal,
   );

@@ -7,9 +7,12 @@ import { tempDir } from '../../support/temp-dir.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/stacks');
 
-/** A copy of a fixture stack in a temp folder (removed after the test), so a test may change its files. */
-export async function copyStack(name: string): Promise<string> {
-  const dir = path.join(await tempDir('offline-stack-'), name);
+/**
+ * A copy of a fixture stack in a temp folder, so a test may change its files: under `parent` when given (the
+ * caller removes it), else in a folder removed after the current test.
+ */
+export async function copyStack(name: string, parent?: string): Promise<string> {
+  const dir = path.join(parent ?? (await tempDir('offline-stack-')), name);
   await cp(path.join(fixtures, name), dir, { recursive: true });
   return dir;
 }
