@@ -1,14 +1,21 @@
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
-import { formatChecksums } from '../checksum/sha256sum-format.js';
-import { writeStreamAtomic } from '../fs/atomic-file.js';
 import { walkFiles } from '../fs/walk.js';
 import { createCompressor } from './compress.js';
-import { archiveFileName, bundleStem, type Compression, entryRank, sidecarFileName } from './layout.js';
-import { PartWriter } from './part-writer.js';
+import {
+  archiveFileName,
+  bundleStem,
+  type Compression,
+  entryRank,
+  IMPORT_SCRIPT,
+  IMPORTER_BUNDLE,
+  sidecarFileName,
+} from './layout.js';
+import { stageSidecar } from './sidecar.js';
+import { SplitWriter } from './split-writer.js';
 
 export { parseSize } from './size.js';
 
@@ -18,44 +25,53 @@ export interface PackOptions {
   name: string;
   version: string;
   compression: Compression;
+  /** Compression level; default: gzip 6, zstd 3. */
   level?: number;
   /** Bytes per part; undefined: one archive file. */
   splitSize?: number;
   /** mtime of every entry: SOURCE_DATE_EPOCH or the manifest's createdAt. */
   mtime: Date;
-  /** Called with the uncompressed bytes packed so far. */
+  /** Called with the uncompressed tar bytes packed so far and their expected total. */
   onProgress?: (bytes: number, total: number) => void;
+  /** Aborting stops the pack and removes everything it wrote (the caller wires Ctrl-C to it). */
   signal?: AbortSignal;
 }
 
 export interface PackedBundle {
   /** The archive's path (when split, the name the parts join back to; that file does not exist). */
   archive: string;
+  /** The parts, in order; empty when not split. */
   parts: string[];
   sidecar: string;
-  /** sha256 and size of the whole archive. */
+  /** sha256 and size of the whole archive (the parts joined). */
   sha256: string;
   size: number;
 }
 
+const TAR_BLOCK = 512;
+
 /**
  * Packs a finalised staging folder into one archive (or numbered parts) plus a sha256sum sidecar. Entries are
- * in the format's order (lists first, images last), with portable headers, a fixed mtime and fixed modes, so the
- * same staging folder and mtime give the same bytes. Bytes stream from disk through the compressor to the
- * output, hashed on the way. Output goes to temp names, renamed when complete; the sidecar is written last.
- * On failure or abort nothing that looks like a finished bundle is left.
+ * in the format's order (lists first, images last; by path bytes within a rank), with portable headers (uid/gid
+ * 0, no names), a fixed mtime and fixed modes, so the same staging folder and mtime give the same bytes. Bytes
+ * stream from disk through the compressor and a hasher to the output; nothing is held whole in memory.
+ * Everything is written under temp names; the parts are renamed into place only when all are complete, and the
+ * sidecar last. On failure or abort nothing that looks like a finished bundle is left.
  */
 export async function packBundle(options: PackOptions): Promise<PackedBundle> {
+  options.signal?.throwIfAborted();
   const stem = bundleStem(options.name, options.version);
   const archiveName = archiveFileName(options.name, options.version, options.compression);
-  const files = await walkFiles(options.stagingDir);
-  const ordered = files
+  const ordered = (await walkFiles(options.stagingDir))
     .map((file, index) => ({ file, index, rank: entryRank(file.relative) }))
     .sort((a, b) => a.rank - b.rank || a.index - b.index)
     .map(({ file }) => file);
-  const total = ordered.reduce((sum, f) => sum + f.size, 0);
+  const total =
+    ordered.reduce((sum, f) => sum + TAR_BLOCK + Math.ceil(f.size / TAR_BLOCK) * TAR_BLOCK, 0) +
+    2 * TAR_BLOCK;
 
-  const writer = new PartWriter(options.outDir, archiveName, options.splitSize);
+  await mkdir(options.outDir, { recursive: true });
+  const writer = new SplitWriter(options.outDir, archiveName, options.splitSize);
   const archive = tar.c(
     {
       cwd: options.stagingDir,
@@ -64,36 +80,45 @@ export async function packBundle(options: PackOptions): Promise<PackedBundle> {
       mtime: options.mtime,
       noDirRecurse: true,
       strict: true,
+      onWriteEntry: (entry) => {
+        // Fixed modes whatever the staging folder's: 0755 for the importers, 0644 for every other file.
+        const fixed = entry.path === IMPORT_SCRIPT || entry.path === IMPORTER_BUNDLE ? 0o755 : 0o644;
+        if (entry.stat) entry.stat.mode = (entry.stat.mode & ~0o7777) | fixed;
+      },
     },
     ordered.map((f) => f.relative),
   ) as unknown as Readable;
+  const sidecarPath = path.join(options.outDir, sidecarFileName(archiveName));
+  let placed: string[] = [];
   try {
     await pipeline(
       archive,
-      countBytes((n) => options.onProgress?.(n, total)),
+      countBytes((n) => options.onProgress?.(Math.min(n, total), total)),
       createCompressor(options.compression, options.level),
       writer,
-      {
-        ...(options.signal && { signal: options.signal }),
-      },
+      ...(options.signal ? [{ signal: options.signal }] : []),
     );
-    const written = await writer.commit();
-    const digest = writer.digest;
-    const sidecar = path.join(options.outDir, sidecarFileName(archiveName));
-    const listed = written.map((w) => ({ path: path.basename(w.file), sha256: w.sha256 }));
+    options.signal?.throwIfAborted();
+    const sidecar = await stageSidecar(sidecarPath, await writer.files());
     try {
-      await writeStreamAtomic(Readable.from([formatChecksums(listed)]), sidecar);
-    } catch (error) {
-      await Promise.all(written.map((w) => rm(w.file, { force: true })));
-      throw error;
+      const written = await writer.commit();
+      placed = written.map((w) => w.file);
+      options.signal?.throwIfAborted();
+      await sidecar.place();
+    } finally {
+      await sidecar.discard();
     }
+    const digest = writer.digest;
     return {
       archive: path.join(options.outDir, archiveName),
-      parts: options.splitSize === undefined ? [] : written.map((w) => w.file),
-      sidecar,
+      parts: options.splitSize === undefined ? [] : placed,
+      sidecar: sidecarPath,
       sha256: digest.sha256,
       size: digest.size,
     };
+  } catch (error) {
+    await Promise.all(placed.map((file) => rm(file, { force: true })));
+    throw error;
   } finally {
     await writer.discard();
   }

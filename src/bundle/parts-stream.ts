@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -9,34 +9,87 @@ const READ_CHUNK = 1024 * 1024;
 
 /**
  * The archive's bytes as one stream, its parts joined in order with no joined copy on disk. Each part is hashed
- * as it is read and checked against the sidecar at its end: a bad part is named with expected and found sha256.
+ * as it is read and checked against the sidecar at its end; a bad part goes to `onBadPart` (which may throw to
+ * stop the read, or collect and go on).
  */
-export function openParts(location: BundleLocation, onBytes?: (bytes: number) => void): Readable {
-  async function* read(): AsyncGenerator<Buffer> {
-    let total = 0;
-    for (const part of location.parts) {
-      const name = path.basename(part);
-      const hash = createHash('sha256');
-      for await (const chunk of createReadStream(part, { highWaterMark: READ_CHUNK })) {
-        hash.update(chunk as Buffer);
-        total += (chunk as Buffer).length;
-        onBytes?.(total);
+export class PartsSource {
+  readonly stream: Readable;
+  private current: { file: string; hash: Hash; offset: number } | undefined;
+  private index = 0;
+  private bytes = 0;
+  /** Parts found to differ, in order. */
+  private readonly bad: OfflineError[] = [];
+
+  constructor(
+    private readonly location: BundleLocation,
+    private readonly onBadPart: (error: OfflineError) => void,
+    private readonly onBytes?: (bytes: number) => void,
+  ) {
+    this.stream = Readable.from(this.read(), { objectMode: false });
+  }
+
+  private async *read(): AsyncGenerator<Buffer> {
+    for (; this.index < this.location.parts.length; this.index++) {
+      const file = this.location.parts[this.index] as string;
+      const part = { file, hash: createHash('sha256'), offset: 0 };
+      this.current = part;
+      for await (const chunk of createReadStream(file, { highWaterMark: READ_CHUNK })) {
+        part.hash.update(chunk as Buffer);
+        part.offset += (chunk as Buffer).length;
+        this.bytes += (chunk as Buffer).length;
+        this.onBytes?.(this.bytes);
         yield chunk as Buffer;
       }
-      const expected = location.expected.get(name);
-      const found = hash.digest('hex');
-      if (expected !== undefined && expected !== found) {
-        throw new OfflineError(
-          'EINTEGRITY',
-          `${name}: sha256 differs from ${path.basename(location.sidecar ?? '')}; copy this file again`,
-          {
-            file: name,
-            expected,
-            found,
-          },
-        );
-      }
+      this.current = undefined;
+      const bad = this.check(file, part.hash.digest('hex'));
+      if (bad) this.onBadPart(bad);
     }
   }
-  return Readable.from(read(), { objectMode: false });
+
+  /**
+   * After the read stopped on an error: hashes what is left of the part being read (and, with `all`, every part
+   * not read yet) and returns every part found to differ from the sidecar. A decoder error inside a bad part is then
+   * reported as that part, the file to copy again. Reads at most the unread rest of the media.
+   */
+  async settle(all: boolean): Promise<OfflineError[]> {
+    if (this.location.expected.size === 0) return [];
+    const bad = this.bad;
+    const part = this.current;
+    this.current = undefined;
+    if (part) {
+      this.check(part.file, await hashRest(part.file, part.hash, part.offset));
+    }
+    if (all) {
+      const first = part ? this.index + 1 : this.index;
+      for (const file of this.location.parts.slice(first)) {
+        this.check(file, await hashRest(file, createHash('sha256'), 0));
+      }
+    }
+    return bad;
+  }
+
+  private check(file: string, found: string): OfflineError | undefined {
+    const name = path.basename(file);
+    const expected = this.location.expected.get(name);
+    if (expected === undefined || expected === found) return undefined;
+    const sidecar = path.basename(this.location.sidecar ?? 'the sidecar');
+    const error = new OfflineError(
+      'EINTEGRITY',
+      `${name}: sha256 differs from ${sidecar}; copy this file again`,
+      {
+        file: name,
+        expected,
+        found,
+      },
+    );
+    this.bad.push(error);
+    return error;
+  }
+}
+
+async function hashRest(file: string, hash: Hash, offset: number): Promise<string> {
+  for await (const chunk of createReadStream(file, { start: offset, highWaterMark: READ_CHUNK })) {
+    hash.update(chunk as Buffer);
+  }
+  return hash.digest('hex');
 }

@@ -2,22 +2,26 @@ import type { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { type Digest, HashStream } from '../checksum/hash-stream.js';
-import { type ChecksumEntry, parseChecksums } from '../checksum/sha256sum-format.js';
+import type { ChecksumEntry } from '../checksum/sha256sum-format.js';
 import { OfflineError } from '../errors.js';
-import { assertSafeRelativePath } from '../fs/safe-path.js';
+import { type BundleLists, checkLists } from './bundle-lists.js';
 import { createDecompressor } from './compress.js';
+import { guardEntry } from './entry-guard.js';
 import { CHECKSUMS_FILE, MANIFEST_FILE } from './layout.js';
 import type { BundleLocation } from './locate.js';
-import { type BundleManifest, parseManifest } from './manifest.js';
-import { openParts } from './parts-stream.js';
-import { hashText } from './text-digest.js';
+import type { BundleManifest } from './manifest.js';
+import { PartsSource } from './parts-stream.js';
 
 export interface BundleEntry {
   /** Path under the bundle's top folder. */
   path: string;
   size: number;
-  expected: { sha256: string; size?: number };
-  /** The entry's bytes; the reader hashes them as they flow. The handler must read it to its end. */
+  /** sha256 from checksums.sha256, size from manifest.json. */
+  expected: { sha256: string; size: number };
+  /**
+   * The entry's bytes; the reader hashes them as they flow. Read it to its end (or return and let the reader
+   * drain it). If the read fails part-way (a damaged archive), this stream is destroyed with the error.
+   */
   stream: Readable;
 }
 
@@ -27,12 +31,12 @@ export interface BundleReadHandler {
   /** Return true to stop reading before this entry (e.g. the image archive when every image is present). */
   stopBefore?(path: string): boolean;
   onEntry?(entry: BundleEntry): Promise<void>;
-  /** Called after an entry's bytes matched its sha256. */
+  /** Called after an entry's bytes matched its sha256 and size. */
   onEntryVerified?(path: string, digest: Digest): Promise<void> | void;
 }
 
 export interface ReadOptions {
-  /** Stop at the first problem (import) or go on and report them all (verify). Default true. */
+  /** Stop at the first problem (import, default) or go on and report every problem found (verify). */
   failFast?: boolean;
   signal?: AbortSignal;
   /** Bytes read from the media so far. */
@@ -42,20 +46,20 @@ export interface ReadOptions {
 export interface BundleReadResult {
   manifest: BundleManifest;
   checksums: ChecksumEntry[];
-  /** Entries whose size and sha256 matched, in archive order. */
+  /** Entries whose size and sha256 matched, in archive order (manifest.json first). */
   verified: (ChecksumEntry & { size: number })[];
   /** Set when the handler stopped the read before this entry. */
   stoppedBefore?: string;
 }
 
-const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 const MAX_LIST_BYTES = 64 * 1024 * 1024;
 
 /**
- * Reads a bundle from the media exactly once: parts joined and checked against the sidecar, decompressed, and
- * each tar entry checked defensively (files and folders only, no absolute path, no `..`, nothing outside the
- * top folder), hashed while it flows to the handler, and compared with checksums.sha256 and manifest.json's
- * sizes. Throws the first problem (failFast) or all of them at the end, each with its code and file.
+ * Reads a bundle from the media exactly once: parts joined and each checked against the sidecar, decompressed,
+ * and each tar entry checked defensively, hashed while it flows to the handler, and compared with
+ * checksums.sha256 and manifest.json's sizes (docs/bundle-format.md section 4). On any problem the streams are
+ * destroyed and the error rethrown (failFast), or every problem is collected and thrown together at the end.
+ * After a decoder error the part being read is checked, so a bad copy is reported as the part to copy again.
  */
 export async function readBundle(
   location: BundleLocation,
@@ -65,86 +69,74 @@ export async function readBundle(
   const failFast = options.failFast ?? true;
   const where = location.archiveName;
   const problems: OfflineError[] = [];
-  const verified: BundleReadResult['verified'] = [];
-  const lists: { manifest?: BundleManifest; checksums?: ChecksumEntry[]; manifestText?: Buffer } = {};
-  const expected = new Map<string, { sha256: string; size?: number }>();
-  const seen = new Set<string>();
-  let top: string | undefined;
-  let current = '';
-  let stoppedBefore: string | undefined;
-  let fatal: unknown;
-  const controller = new AbortController();
-  const stop = (reason?: unknown) => {
-    if (reason !== undefined && fatal === undefined) fatal = reason;
-    controller.abort();
-  };
-  options.signal?.addEventListener('abort', () => stop(options.signal?.reason), { once: true });
-
-  const problem = (error: OfflineError) => {
+  const report = (error: OfflineError) => {
     if (failFast) throw error;
     problems.push(error);
   };
+  const verified: BundleReadResult['verified'] = [];
+  const heads: Buffer[] = [];
+  const seen = new Set<string>();
+  let lists: BundleLists | undefined;
+  let top: string | undefined;
+  let current: { path: string; done: boolean } | undefined;
+  let active: HashStream | undefined;
+  let stoppedBefore: string | undefined;
+  let fatal: unknown;
+  let userAbort = false;
+  const controller = new AbortController();
+  const fail = (reason: unknown) => {
+    fatal ??= reason;
+    active?.destroy(reason instanceof Error ? reason : new Error(String(reason)));
+    controller.abort();
+  };
+  const onUserAbort = () => {
+    userAbort = true;
+    fail(options.signal?.reason);
+  };
+  if (options.signal?.aborted) onUserAbort();
+  options.signal?.addEventListener('abort', onUserAbort, { once: true });
+  const source = new PartsSource(location, report, options.onBytes);
 
   async function handleEntry(entry: tar.ReadEntry): Promise<void> {
-    current = entry.path;
-    const raw = entry.path.replace(/\/+$/, '');
+    current = { path: entry.path, done: false };
+    let guarded: ReturnType<typeof guardEntry>;
     try {
-      assertSafeRelativePath(raw, where);
+      guarded = guardEntry(entry, top, where);
     } catch (error) {
       entry.resume();
-      return problem(error as OfflineError);
+      if (!lists) throw error;
+      return report(error as OfflineError);
     }
-    top ??= raw.split('/')[0];
-    if (raw !== top && !raw.startsWith(`${top}/`)) {
+    top ??= guarded.raw.split('/')[0];
+    const rel = guarded.rel;
+    if (guarded.kind === 'folder') return void entry.resume();
+    if (!lists) return readHead(entry, rel);
+    if (handler.stopBefore?.(rel)) {
+      stoppedBefore = rel;
       entry.resume();
-      return problem(
-        new OfflineError('EUNSAFE_PATH', `${where}: entry "${raw}" is outside the bundle folder "${top}/"`, {
-          file: raw,
-        }),
-      );
+      return void controller.abort();
     }
-    const rel = raw.slice((top as string).length + 1);
-    if (entry.type === 'Directory') {
+    const skip = (error: OfflineError) => {
       entry.resume();
-      return;
-    }
-    if (!FILE_TYPES.has(entry.type)) {
-      entry.resume();
-      return problem(
+      report(error);
+    };
+    if (seen.has(rel))
+      return skip(new OfflineError('EUNSAFE_PATH', `${rel}: appears twice in ${where}`, { file: rel }));
+    seen.add(rel);
+    const want = lists.expected.get(rel);
+    if (!want) {
+      return skip(
         new OfflineError(
-          'EUNSAFE_PATH',
-          `${where}: entry "${raw}" is a ${entry.type}; only files and folders are allowed`,
+          'EUNLISTED',
+          `${rel}: in the archive but not in ${CHECKSUMS_FILE} or ${MANIFEST_FILE}`,
           {
             file: rel,
-            found: entry.type,
           },
         ),
       );
     }
-    if (!lists.checksums) return readList(entry, rel);
-    if (handler.stopBefore?.(rel)) {
-      stoppedBefore = rel;
-      entry.resume();
-      stop();
-      return;
-    }
-    if (seen.has(rel)) {
-      entry.resume();
-      return problem(
-        new OfflineError('EUNSAFE_PATH', `${where}: "${rel}" appears twice in the archive`, { file: rel }),
-      );
-    }
-    seen.add(rel);
-    const want = expected.get(rel);
-    if (!want) {
-      entry.resume();
-      return problem(
-        new OfflineError('EUNLISTED', `${rel}: in the archive but not in ${CHECKSUMS_FILE}`, { file: rel }),
-      );
-    }
-    if (want.size !== undefined && want.size !== entry.size) {
-      entry.resume();
-      return problem(
+    if (want.size !== entry.size) {
+      return skip(
         new OfflineError('EBADSIZE', `${rel}: size differs from ${MANIFEST_FILE}`, {
           file: rel,
           expected: want.size,
@@ -153,16 +145,17 @@ export async function readBundle(
       );
     }
     const hasher = new HashStream();
+    active = hasher;
     entry.pipe(hasher);
-    if (handler.onEntry) {
-      await handler.onEntry({ path: rel, size: entry.size, expected: want, stream: hasher });
-    }
+    await handler.onEntry?.({ path: rel, size: entry.size, expected: want, stream: hasher });
     hasher.resume();
     await finished(hasher);
+    active = undefined;
+    current.done = true;
     const digest = hasher.digest;
-    if (digest.sha256 !== want.sha256) {
-      return problem(
-        new OfflineError('EINTEGRITY', `${rel}: sha256 differs`, {
+    if (digest.sha256 !== want.sha256 || digest.size !== want.size) {
+      return report(
+        new OfflineError('EINTEGRITY', `${rel}: sha256 differs from ${CHECKSUMS_FILE}`, {
           file: rel,
           expected: want.sha256,
           found: digest.sha256,
@@ -173,126 +166,70 @@ export async function readBundle(
     await handler.onEntryVerified?.(rel, digest);
   }
 
-  async function readList(entry: tar.ReadEntry, rel: string): Promise<void> {
-    const want = lists.manifestText === undefined ? MANIFEST_FILE : CHECKSUMS_FILE;
-    if (rel !== want) {
+  async function readHead(entry: tar.ReadEntry, rel: string): Promise<void> {
+    const want = heads.length === 0 ? MANIFEST_FILE : CHECKSUMS_FILE;
+    if (rel !== want || entry.size > MAX_LIST_BYTES) {
       entry.resume();
       throw new OfflineError(
         'EFORMAT',
-        `${where}: not an offline bundle (entry ${lists.manifestText ? 2 : 1} is "${rel}", expected "${want}")`,
-        {
-          file: where,
-          expected: want,
-          found: rel,
-        },
+        `${where}: not an offline bundle (entry ${heads.length + 1} is "${rel}" of ${entry.size} bytes, expected "${want}")`,
+        { file: where, expected: want, found: rel },
       );
-    }
-    if (entry.size > MAX_LIST_BYTES) {
-      entry.resume();
-      throw new OfflineError('EFORMAT', `${where}: ${rel} is ${entry.size} bytes, too large for a list`, {
-        file: rel,
-      });
     }
     const chunks: Buffer[] = [];
     for await (const chunk of entry) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks);
-    if (want === MANIFEST_FILE) {
-      lists.manifestText = text;
-      return;
-    }
-    const parsed = parseChecksums(text.toString('utf8'), CHECKSUMS_FILE);
-    if (parsed.problems[0]) throw parsed.problems[0];
-    const manifestLine = parsed.entries.find((e) => e.path === MANIFEST_FILE);
-    const manifestDigest = hashText(lists.manifestText as Buffer);
-    if (!manifestLine) {
-      throw new OfflineError('EMISSING', `${CHECKSUMS_FILE}: has no line for ${MANIFEST_FILE}`, {
-        file: CHECKSUMS_FILE,
-      });
-    }
-    if (manifestLine.sha256 !== manifestDigest) {
-      throw new OfflineError('EINTEGRITY', `${MANIFEST_FILE}: sha256 differs from ${CHECKSUMS_FILE}`, {
-        file: MANIFEST_FILE,
-        expected: manifestLine.sha256,
-        found: manifestDigest,
-      });
-    }
-    const manifest = parseManifest((lists.manifestText as Buffer).toString('utf8'), MANIFEST_FILE);
-    const sizes = new Map(manifest.files.map((f) => [f.path, f]));
-    for (const line of parsed.entries) {
-      if (line.path === MANIFEST_FILE) continue;
-      const file = sizes.get(line.path);
-      if (file && file.sha256 !== line.sha256) {
-        throw new OfflineError(
-          'EMANIFEST',
-          `${line.path}: ${MANIFEST_FILE} and ${CHECKSUMS_FILE} disagree on its sha256`,
-          {
-            file: line.path,
-            expected: line.sha256,
-            found: file.sha256,
-          },
-        );
-      }
-      expected.set(line.path, { sha256: line.sha256, ...(file && { size: file.size }) });
-    }
-    verified.push({
-      path: MANIFEST_FILE,
-      sha256: manifestDigest,
-      size: (lists.manifestText as Buffer).length,
-    });
-    lists.manifest = manifest;
-    lists.checksums = parsed.entries;
-    await handler.onLists?.(manifest, parsed.entries);
+    heads.push(Buffer.concat(chunks));
+    if (current) current.done = true;
+    if (heads.length < 2) return;
+    lists = checkLists(heads[0] as Buffer, heads[1] as Buffer);
+    verified.push({ path: MANIFEST_FILE, ...lists.manifestDigest });
+    await handler.onLists?.(lists.manifest, lists.checksums);
   }
 
   let chain: Promise<void> = Promise.resolve();
   const parser = new tar.Parser({ strict: true });
   parser.on('entry', (entry: tar.ReadEntry) => {
     chain = chain
-      .then(() => {
-        if (!controller.signal.aborted) return handleEntry(entry);
-        entry.resume();
-      })
+      .then(() => (controller.signal.aborted ? void entry.resume() : handleEntry(entry)))
       .catch((error) => {
         entry.resume();
-        stop(error);
+        fail(error);
       });
   });
 
   try {
-    await pipeline(openParts(location, options.onBytes), createDecompressor(location.compression), parser, {
+    await pipeline(source.stream, createDecompressor(location.compression), parser, {
       signal: controller.signal,
     });
   } catch (error) {
-    if (!controller.signal.aborted) fatal ??= damaged(where, current, error);
+    if (!controller.signal.aborted) fail(damaged(where, current, error));
+  } finally {
+    options.signal?.removeEventListener('abort', onUserAbort);
   }
   await chain;
-  if (fatal !== undefined) throw fatal;
-  if (!lists.manifest || !lists.checksums) {
+  if (fatal !== undefined) {
+    if (userAbort) throw fatal;
+    throw combine(where, [...(await source.settle(!failFast)), ...problems, fatal as OfflineError]);
+  }
+  if (!lists) {
     throw new OfflineError(
       'EFORMAT',
       `${where}: not an offline bundle (no ${MANIFEST_FILE} and ${CHECKSUMS_FILE} at its start)`,
-      {
-        file: where,
-      },
+      { file: where },
     );
   }
   if (stoppedBefore === undefined) {
-    for (const path of expected.keys()) {
-      if (!seen.has(path))
-        problem(
+    for (const path of lists.expected.keys()) {
+      if (!seen.has(path)) {
+        report(
           new OfflineError('EMISSING', `${path}: listed in ${CHECKSUMS_FILE} but not in the archive`, {
             file: path,
           }),
         );
+      }
     }
   }
-  if (problems.length > 0) {
-    const first = problems[0] as OfflineError;
-    throw new OfflineError(first.code, `${where}: ${problems.length} problem(s), first: ${first.message}`, {
-      file: where,
-      problems,
-    });
-  }
+  if (problems.length > 0) throw combine(where, problems);
   return {
     manifest: lists.manifest,
     checksums: lists.checksums,
@@ -301,16 +238,40 @@ export async function readBundle(
   };
 }
 
-function damaged(where: string, current: string, error: unknown): unknown {
+/** One problem as itself; several as one error of the first one's code that carries them all. */
+function combine(where: string, all: unknown[]): unknown {
+  const errors = all.filter((e, i) => all.indexOf(e) === i);
+  const first = errors[0];
+  if (errors.length === 1 || !(first instanceof OfflineError)) return first;
+  const offline = errors.filter((e): e is OfflineError => e instanceof OfflineError);
+  return new OfflineError(first.code, `${where}: ${offline.length} problems, first: ${first.message}`, {
+    file: first.file ?? where,
+    ...(first.expected !== undefined && { expected: first.expected }),
+    ...(first.found !== undefined && { found: first.found }),
+    problems: offline,
+  });
+}
+
+/** A decoder or tar error: the archive's bytes are damaged; name the entry they belong to. */
+function damaged(
+  where: string,
+  current: { path: string; done: boolean } | undefined,
+  error: unknown,
+): unknown {
   if (error instanceof OfflineError) return error;
   const reason = (error as Error).message ?? String(error);
-  return new OfflineError(
-    'EFORMAT',
-    `${where}: damaged or truncated archive${current ? ` (while reading ${current})` : ''}: ${reason}`,
-    {
-      file: current || where,
-      hint: 'copy the bundle again and check it with sha256sum -c <archive>.sha256',
-      cause: error,
-    },
-  );
+  const at = !current
+    ? 'before its first entry'
+    : current.done
+      ? `after ${current.path}`
+      : `in ${current.path}`;
+  return new OfflineError('EINTEGRITY', `${where}: damaged or truncated archive, ${at}: ${reason}`, {
+    file: current && !current.done ? stripTop(current.path) : where,
+    hint: 'copy the bundle again and check it with sha256sum -c <archive>.sha256',
+    cause: error,
+  });
+}
+
+function stripTop(entryPath: string): string {
+  return entryPath.replace(/^[^/]+\//, '');
 }

@@ -18,7 +18,7 @@ export interface WrittenFile extends Digest {
  * commit() renames them into place, discard() removes them. Part names are known only at the end (their
  * count sets the digits), so parts are renamed at commit.
  */
-export class PartWriter extends Writable {
+export class SplitWriter extends Writable {
   private readonly whole: Hash = createHash('sha256');
   private total = 0;
   private current: { stream: WriteStream; temp: string; hash: Hash; size: number } | undefined;
@@ -89,20 +89,39 @@ export class PartWriter extends Writable {
     return { sha256: this.whole.digest('hex'), size: this.total };
   }
 
-  /** Renames the temp files to their final names; returns them in order. */
-  async commit(): Promise<WrittenFile[]> {
+  /** The final names and digests, in order (valid after finish). */
+  async files(): Promise<WrittenFile[]> {
     if (this.done.length === 0) {
       // An empty stream still gives a (zero-byte) archive.
       this.openPart();
       await this.closeCurrent();
     }
-    const files: WrittenFile[] = [];
     const split = this.splitSize !== undefined;
-    for (const [index, part] of this.done.entries()) {
-      const name = split ? partFileName(this.archiveName, index, this.done.length) : this.archiveName;
-      const file = path.join(this.outDir, name);
-      await rename(part.temp, file);
-      files.push({ file, sha256: part.sha256, size: part.size });
+    return this.done.map((part, index) => ({
+      file: path.join(
+        this.outDir,
+        split ? partFileName(this.archiveName, index, this.done.length) : this.archiveName,
+      ),
+      sha256: part.sha256,
+      size: part.size,
+    }));
+  }
+
+  /**
+   * Renames the temp files to their final names. If a rename fails, the ones already renamed are removed
+   * again, so no partial set of parts is left.
+   */
+  async commit(): Promise<WrittenFile[]> {
+    const files = await this.files();
+    const renamed: string[] = [];
+    try {
+      for (const [index, written] of files.entries()) {
+        await rename((this.done[index] as { temp: string }).temp, written.file);
+        renamed.push(written.file);
+      }
+    } catch (error) {
+      await Promise.all(renamed.map((file) => rm(file, { force: true })));
+      throw error;
     }
     return files;
   }

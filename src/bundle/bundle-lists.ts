@@ -1,0 +1,65 @@
+import { type ChecksumEntry, parseChecksums } from '../checksum/sha256sum-format.js';
+import { OfflineError } from '../errors.js';
+import { CHECKSUMS_FILE, MANIFEST_FILE } from './layout.js';
+import { type BundleManifest, parseManifest } from './manifest.js';
+import { hashText } from './text-digest.js';
+
+export interface BundleLists {
+  manifest: BundleManifest;
+  checksums: ChecksumEntry[];
+  /** What every later entry must be, by path: sha256 from checksums.sha256, size from manifest.json. */
+  expected: Map<string, { sha256: string; size: number }>;
+  manifestDigest: { sha256: string; size: number };
+}
+
+/**
+ * Checks the two lists at the head of a bundle against each other (docs/bundle-format.md section 4):
+ * manifest.json must match its line in checksums.sha256 before anything in it is trusted; then the lists must
+ * name the same files with the same sha256. Since manifest.json is vouched for by checksums.sha256, a
+ * disagreement after that means checksums.sha256 is damaged, and the error names it.
+ */
+export function checkLists(manifestText: Buffer, checksumsText: Buffer): BundleLists {
+  const parsed = parseChecksums(checksumsText.toString('utf8'), CHECKSUMS_FILE);
+  if (parsed.problems[0]) throw parsed.problems[0];
+  const manifestLine = parsed.entries.find((e) => e.path === MANIFEST_FILE);
+  const manifestDigest = { sha256: hashText(manifestText), size: manifestText.length };
+  if (!manifestLine) {
+    throw new OfflineError('EMANIFEST', `${CHECKSUMS_FILE}: has no line for ${MANIFEST_FILE}`, {
+      file: CHECKSUMS_FILE,
+    });
+  }
+  if (manifestLine.sha256 !== manifestDigest.sha256) {
+    throw new OfflineError(
+      'EINTEGRITY',
+      `${MANIFEST_FILE}: sha256 differs from its line in ${CHECKSUMS_FILE} (one of the two is damaged)`,
+      { file: MANIFEST_FILE, expected: manifestLine.sha256, found: manifestDigest.sha256 },
+    );
+  }
+  const manifest = parseManifest(manifestText.toString('utf8'), MANIFEST_FILE);
+  const listed = new Map(parsed.entries.map((e) => [e.path, e.sha256]));
+  listed.delete(MANIFEST_FILE);
+  const expected = new Map<string, { sha256: string; size: number }>();
+  for (const file of manifest.files) {
+    const line = listed.get(file.path);
+    if (line !== file.sha256) {
+      throw new OfflineError(
+        'EINTEGRITY',
+        line === undefined
+          ? `${CHECKSUMS_FILE}: has no line for ${file.path}, which ${MANIFEST_FILE} lists`
+          : `${CHECKSUMS_FILE}: its line for ${file.path} differs from ${MANIFEST_FILE}`,
+        { file: CHECKSUMS_FILE, expected: file.sha256, found: line ?? 'no line' },
+      );
+    }
+    expected.set(file.path, { sha256: file.sha256, size: file.size });
+  }
+  for (const path of listed.keys()) {
+    if (!expected.has(path)) {
+      throw new OfflineError(
+        'EINTEGRITY',
+        `${CHECKSUMS_FILE}: lists ${path}, which ${MANIFEST_FILE} does not (is the list damaged?)`,
+        { file: CHECKSUMS_FILE, found: path },
+      );
+    }
+  }
+  return { manifest, checksums: parsed.entries, expected, manifestDigest };
+}
