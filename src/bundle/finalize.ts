@@ -1,4 +1,4 @@
-import { chmod } from 'node:fs/promises';
+import { chmod, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import pLimit from 'p-limit';
@@ -23,7 +23,10 @@ export async function finalizeStaging(
   manifest: Omit<BundleManifest, 'files'>,
   known: ReadonlyMap<string, Digest> = new Map(),
 ): Promise<BundleManifest> {
-  const readme = await writeText(stagingDir, README_FILE, renderReadme(manifest));
+  const present = async (name: string) =>
+    (await stat(path.join(stagingDir, name)).catch(() => undefined))?.isFile() ?? false;
+  const importers = { script: await present(IMPORT_SCRIPT), bundle: await present(IMPORTER_BUNDLE) };
+  const readme = await writeText(stagingDir, README_FILE, renderReadme(manifest, { importers }));
   const digests = new Map(known);
   digests.set(README_FILE, readme);
   const files = await walkFiles(stagingDir, { exclude: new Set([MANIFEST_FILE, CHECKSUMS_FILE]) });
@@ -33,7 +36,9 @@ export async function finalizeStaging(
       limit(async () => {
         const executable = file.relative === IMPORT_SCRIPT || file.relative === IMPORTER_BUNDLE;
         await chmod(file.absolute, executable ? 0o755 : 0o644);
-        const digest = digests.get(file.relative) ?? (await hashFile(file.absolute));
+        const known = digests.get(file.relative);
+        // A known digest whose size no longer matches the file is stale: hash the file again.
+        const digest = known?.size === file.size ? known : await hashFile(file.absolute);
         return { path: file.relative, size: digest.size, sha256: digest.sha256 };
       }),
     ),

@@ -55,12 +55,12 @@ export class PartsSource {
     if (this.location.expected.size === 0) return [];
     const bad = this.bad;
     const part = this.current;
-    this.current = undefined;
-    if (part) {
-      this.check(part.file, await hashRest(part.file, part.hash, part.offset));
-    }
+    const index = this.index;
+    // A copy of the running hash: the generator may still be winding down and finish the original.
+    const running = part && { file: part.file, hash: part.hash.copy(), offset: part.offset };
+    if (running) this.check(running.file, await hashRest(running.file, running.hash, running.offset));
     if (all) {
-      const first = part ? this.index + 1 : this.index;
+      const first = part ? index + 1 : index;
       for (const file of this.location.parts.slice(first)) {
         this.check(file, await hashRest(file, createHash('sha256'), 0));
       }
@@ -72,6 +72,8 @@ export class PartsSource {
     const name = path.basename(file);
     const expected = this.location.expected.get(name);
     if (expected === undefined || expected === found) return undefined;
+    const known = this.bad.find((e) => e.file === name);
+    if (known) return known;
     const sidecar = path.basename(this.location.sidecar ?? 'the sidecar');
     const error = new OfflineError(
       'EINTEGRITY',

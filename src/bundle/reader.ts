@@ -145,6 +145,9 @@ export async function readBundle(
       );
     }
     const hasher = new HashStream();
+    // Destroyed with the read's error when the archive fails part-way; the consumer hears it through its own
+    // pipeline, so an unconsumed stream must not turn it into an unhandled error.
+    hasher.on('error', () => {});
     active = hasher;
     entry.pipe(hasher);
     await handler.onEntry?.({ path: rel, size: entry.size, expected: want, stream: hasher });

@@ -1,45 +1,76 @@
-import { BUILD_CACHE_ARCHIVE, bundleStem, CHECKSUMS_FILE, IMAGES_ARCHIVE } from './layout.js';
+import path from 'node:path';
+import {
+  BUILD_CACHE_ARCHIVE,
+  bundleStem,
+  CHECKSUMS_FILE,
+  EXTENSIONS,
+  IMAGES_ARCHIVE,
+  IMPORT_SCRIPT,
+  IMPORTER_BUNDLE,
+  sidecarFileName,
+} from './layout.js';
 import type { BundleManifest } from './manifest.js';
+
+export interface ReadmeOptions {
+  /** Files the staging folder holds at its top (to mention import.sh / offline.mjs only when present). */
+  importers: { script: boolean; bundle: boolean };
+}
 
 /**
  * The bundle's README.txt: how to import it by hand with only GNU tar, coreutils and Docker >= 20.10, as the
- * old scripts did. Everything it says is tested by running it (test/bundle/manual-path.test.ts).
+ * old scripts did. Every command line starts with "$ " so test/bundle/manual-path.test.ts runs exactly these
+ * lines with the real tools.
  */
-export function renderReadme(manifest: Omit<BundleManifest, 'files'>): string {
+export function renderReadme(manifest: Omit<BundleManifest, 'files'>, options: ReadmeOptions): string {
   const stem = bundleStem(manifest.name, manifest.version);
-  const composeFile = manifest.compose.file.replace(/^stack\//, '');
+  const gz = `${stem}.offline${EXTENSIONS.gzip}`;
+  const zst = `${stem}.offline${EXTENSIONS.zstd}`;
+  const composeDir = path.posix.dirname(manifest.compose.file);
+  const composeFile = path.posix.basename(manifest.compose.file);
+  const fromCompose = (p: string) => path.posix.relative(composeDir, p) || '.';
   const hasCache = manifest.archives.some((a) => a.path === BUILD_CACHE_ARCHIVE);
+  const p = manifest.project;
   const lines = [
-    `${manifest.name} ${manifest.version}: an offline bundle made by offline ${manifest.tool.version}`,
+    `${manifest.name} ${manifest.version}: an offline bundle made by ${manifest.tool.name} ${manifest.tool.version}`,
     `created ${manifest.createdAt}; ${manifest.images.length} images; ${manifest.services.length} services`,
     '',
-    'The easy way (Node >= 20 on this host):   node offline.mjs import . --start',
-    'With only sh, coreutils and docker:        sh import.sh',
+    ...(options.importers.bundle
+      ? [`The easy way (Node >= 20):  node ${IMPORTER_BUNDLE} import . --start`]
+      : []),
+    ...(options.importers.script ? [`With sh, coreutils and docker:  sh ${IMPORT_SCRIPT}`] : []),
+    ...(options.importers.bundle || options.importers.script ? [''] : []),
+    'By hand, with GNU tar, coreutils and Docker >= 20.10 (lines starting with $ are commands):',
     '',
-    'By hand, with GNU tar, coreutils and Docker >= 20.10:',
+    '1. In the folder holding what you copied, check the copy (a part that fails is the one to copy again):',
+    `   $ sha256sum -c ${sidecarFileName(gz)}`,
+    `   (for a .tar.zst bundle: sha256sum -c ${sidecarFileName(zst)})`,
     '',
-    '  1. Check what you copied (in the folder holding the archive or its parts):',
-    '       sha256sum -c <archive>.sha256',
-    '     A part that fails is the one to copy again; the others are fine.',
-    '  2. Extract (for parts: cat <archive>.part* | tar xzf -   ; for .tar.zst: tar --zstd -xf <archive>):',
-    `       tar xzf ${stem}.offline.tar.gz && cd ${stem}`,
-    '  3. Verify every file:',
-    `       sha256sum -c ${CHECKSUMS_FILE}`,
-    '  4. Load the images:',
-    `       docker load -i ${IMAGES_ARCHIVE}`,
-    ...(hasCache ? [`       docker load -i ${BUILD_CACHE_ARCHIVE}     # build caches, for rebuilds`] : []),
-    '  5. Start the stack:',
-    '       cd stack',
+    '2. Extract, then go into the bundle folder. One file:',
+    `   $ tar xzf ${gz}`,
+    '   Split into parts (.part001, .part002, ...): join them as a stream, no joined copy needed:',
+    `   $ cat ${gz}.part* | tar xzf -`,
+    '   zstd-compressed (.tar.zst, needs zstd):',
+    `   $ zstd -dc ${zst} | tar xf -`,
+    `   $ cd ${stem}`,
+    '',
+    '3. Verify every file:',
+    `   $ sha256sum -c ${CHECKSUMS_FILE}`,
+    '',
+    '4. Load the images:',
+    `   $ docker load -i ${IMAGES_ARCHIVE}`,
+    ...(hasCache ? [`   $ docker load -i ${BUILD_CACHE_ARCHIVE}    (build caches, only for rebuilds)`] : []),
+    '',
+    '5. Start the stack:',
+    `   $ cd ${composeDir}`,
     ...(manifest.env
-      ? [`       cp ${manifest.env.template.replace(/^stack\//, '')} .env   # then set the secrets in .env`]
+      ? [`   $ cp -n ${fromCompose(manifest.env.template)} .env    (then set the secrets in .env)`]
       : []),
     ...(manifest.tiktoken.entries.length > 0
-      ? [
-          '       export TIKTOKEN_CACHE_DIR="$(cd ../tiktoken && pwd)"   # the tiktoken cache this bundle carries',
-        ]
+      ? [`   $ export TIKTOKEN_CACHE_DIR="$(cd ${fromCompose(manifest.tiktoken.dir)} && pwd)"`]
       : []),
-    `       docker compose -p ${manifest.project} -f ${composeFile} up -d --no-build`,
-    `     or, with compose v1:  docker-compose -p ${manifest.project} -f ${composeFile} up -d --no-build`,
+    `   $ docker compose -p ${p} -f ${composeFile} up -d --no-build`,
+    '   or, with compose v1:',
+    `   $ docker-compose -p ${p} -f ${composeFile} up -d --no-build`,
     '',
   ];
   return `${lines.join('\n')}\n`;
