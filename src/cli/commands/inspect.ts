@@ -18,7 +18,15 @@ export function registerInspect(program: Command): void {
       action(async (_output, bundle: string) => {
         const location = await locateBundle(bundle);
         const { manifest } = await readBundle(location, { stopBefore: () => true });
-        return { data: { bundle: location.archiveName, manifest }, summary: describe(manifest) };
+        return {
+          data: {
+            bundle: location.archiveName,
+            compression: location.compression,
+            parts: location.parts,
+            manifest,
+          },
+          summary: describe(manifest),
+        };
       }),
     );
 }

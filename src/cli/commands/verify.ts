@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { locateBundle } from '../../bundle/locate.js';
 import { readBundle } from '../../bundle/reader.js';
@@ -19,7 +20,12 @@ export function registerVerify(program: Command): void {
         return {
           data: {
             bundle: location.archiveName,
-            parts: location.parts,
+            compression: location.compression,
+            // What was checked on the media: each file with the sidecar's sha256 it matched.
+            media: location.parts.map((part) => ({
+              file: part,
+              sha256: location.expected.get(path.basename(part)) ?? null,
+            })),
             sidecar: location.sidecar ?? null,
             files: result.verified,
           },

@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { IMAGES_ARCHIVE } from '../../src/bundle/layout.js';
+import { parseSize } from '../../src/bundle/size.js';
+import {
+  type Fixture,
+  type FixtureOptions,
+  flipEntryByte,
+  makeBundle,
+  truncateBundle,
+} from '../support/bundle-fixture.js';
+import { runCli } from '../support/cli.js';
+
+const made: Fixture[] = [];
+async function bundle(options: FixtureOptions = {}): Promise<Fixture> {
+  const fixture = await makeBundle({
+    files: { 'stack/docker-compose.yml': 'services: {}\n', [IMAGES_ARCHIVE]: randomBytes(2_500_000) },
+    tiktoken: { o200k_base: 'IQ== 0\n' },
+    manifest: (m) => ({
+      ...m,
+      services: [{ name: 'api', image: 'api:1', built: true, healthcheck: true, profiles: [] }],
+      images: [
+        {
+          id: `sha256:${'a'.repeat(64)}`,
+          tags: ['api:1'],
+          os: 'linux',
+          architecture: 'amd64',
+          size: 5 * 1024 ** 2,
+          role: 'service',
+          archive: IMAGES_ARCHIVE,
+        },
+      ],
+    }),
+    ...options,
+  });
+  made.push(fixture);
+  return fixture;
+}
+afterEach(async () => {
+  await Promise.all(made.splice(0).map((f) => f.cleanup()));
+});
+
+describe('offline verify', () => {
+  it('exit 0 and --json lists every file verified and every part checked', async () => {
+    const fixture = await bundle({ splitSize: parseSize('1M') });
+    const result = await runCli(['verify', fixture.outDir, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const json = result.json as { files: { path: string; sha256: string }[]; media: { file: string }[] };
+    expect(json.files.map((f) => f.path).sort()).toEqual(
+      [
+        'README.txt',
+        'manifest.json',
+        ...fixture.manifest.files.map((f) => f.path).filter((p) => p !== 'README.txt'),
+      ].sort(),
+    );
+    for (const file of fixture.manifest.files) {
+      expect(json.files.find((f) => f.path === file.path)?.sha256).toBe(file.sha256);
+    }
+    expect(json.media.map((m) => m.file)).toEqual(fixture.parts);
+  });
+
+  it('exit 3 naming the bad file, in text and in --json', async () => {
+    const fixture = await bundle();
+    await flipEntryByte(fixture, 'stack/docker-compose.yml');
+    const text = await runCli(['verify', fixture.archive]);
+    expect(text.code).toBe(3);
+    expect(text.stderr).toContain('EINTEGRITY: stack/docker-compose.yml: sha256 differs');
+    const json = await runCli(['verify', fixture.archive, '--json']);
+    expect(json.code).toBe(3);
+    expect(json.json).toMatchObject({
+      ok: false,
+      error: { code: 'EINTEGRITY', file: 'stack/docker-compose.yml' },
+    });
+  });
+
+  it('exit 3 for a bundle truncated at the source; exit 3 for a missing bundle', async () => {
+    const fixture = await bundle();
+    await truncateBundle(fixture, Math.floor(fixture.size / 2), 'update');
+    expect((await runCli(['verify', fixture.archive])).code).toBe(3);
+    expect((await runCli(['verify', `${fixture.outDir}/nothing.offline.tar.gz`])).code).toBe(3);
+  });
+});
+
+describe('offline inspect', () => {
+  it('lists images with sizes, encodings, services and files', async () => {
+    const fixture = await bundle();
+    const result = await runCli(['inspect', fixture.archive]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('fixture 1.0.0');
+    expect(result.stdout).toMatch(/api:1 +linux\/amd64 +5\.0 MiB/);
+    expect(result.stdout).toContain('tiktoken (1): o200k_base');
+    expect(result.stdout).toContain('services (1): api (built)');
+    expect(result.stdout).toContain('stack/docker-compose.yml');
+  });
+
+  it('reads only the head: works on a bundle whose tail is cut, and --json carries the manifest', async () => {
+    const fixture = await bundle();
+    await truncateBundle(fixture, 4096, 'update');
+    const result = await runCli(['inspect', fixture.archive, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.json).toMatchObject({
+      ok: true,
+      manifest: { name: 'fixture', files: fixture.manifest.files },
+    });
+  });
+
+  it('exit 3 when manifest.json is damaged', async () => {
+    const fixture = await bundle();
+    await flipEntryByte(fixture, 'manifest.json', 30);
+    const result = await runCli(['inspect', fixture.archive, '--json']);
+    expect(result.code).toBe(3);
+    expect(result.json).toMatchObject({ error: { code: 'EINTEGRITY', file: 'manifest.json' } });
+  });
+});
