@@ -10,7 +10,7 @@ import { discardPacked, finalizeStep, type PackedBundle, packStep, verifyStep } 
 import type { ExportOptions } from './options.js';
 import { assertOutputFree } from './output-files.js';
 import { type ExportState, newExportState } from './state.js';
-import { buildCacheStep, buildStep, planStep, pullStep, saveStep, stackStep } from './steps.js';
+import { buildCacheStep, buildStep, planStep, pullStep, saveStep, stackStep, tiktokenStep } from './steps.js';
 
 export interface ExportResult {
   state: ExportState;
@@ -76,6 +76,9 @@ export async function runExport(
           s.plan?.pulls.length || s.plan?.extras.length ? false : 'nothing to pull',
         ),
         timed('Save all images in one archive', 'save', saveStep),
+        timed('tiktoken encodings', 'tiktoken', tiktokenStep, (s) =>
+          s.options.encodings.length ? false : 'none asked for',
+        ),
         timed('Build caches', 'buildCache', buildCacheStep, (s) =>
           s.options.buildCache && s.plan?.builds.length ? false : 'off',
         ),

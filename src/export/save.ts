@@ -1,15 +1,16 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Digest } from '../checksum/hash-stream.js';
 import type { DockerEngine } from '../docker/engine.js';
-import { writeStreamAtomic } from '../fs/atomic-file.js';
-import { TarMtimeNormalizer } from './tar-mtime.js';
+import { tempPathFor, writeStreamAtomic } from '../fs/atomic-file.js';
+import { canonicalSave } from './canonical-save.js';
 
 /**
- * One multi-image `docker save` of refs, streamed through a hash into dest (temp name, renamed when
- * complete): shared layers are stored once and nothing is held in memory. Entry mtimes are set to `mtime`
- * (docker stamps repeated layers with the time of the save). Aborting destroys the stream.
+ * One multi-image `docker save` of refs: shared layers are stored once. The engine's bytes are streamed to a
+ * temp file beside dest, then rewritten in canonical form (sorted image list, shared layer files in a fixed
+ * place, fixed mtimes) through a hash into dest, renamed when complete. Nothing is held in memory. Aborting
+ * destroys the streams; the temp files are removed whatever happens.
  */
 export async function saveImagesTo(
   engine: DockerEngine,
@@ -21,18 +22,18 @@ export async function saveImagesTo(
 ): Promise<Digest> {
   signal?.throwIfAborted();
   await mkdir(path.dirname(dest), { recursive: true });
+  const raw = tempPathFor(dest);
   const stream: Readable = await engine.saveImages(refs);
-  const normalized = new TarMtimeNormalizer(mtime);
-  stream.on('error', (error) => normalized.destroy(error));
-  stream.pipe(normalized);
   const abort = () => stream.destroy(new Error('aborted'));
   signal?.addEventListener('abort', abort, { once: true });
   try {
-    return await writeStreamAtomic(normalized, dest, {
-      label: `docker save → ${path.basename(dest)}`,
-      onProgress: onBytes,
+    await writeStreamAtomic(stream, raw, { label: `docker save ${refs.join(' ')}`, onProgress: onBytes });
+    signal?.throwIfAborted();
+    return await writeStreamAtomic(Readable.from(canonicalSave(raw, mtime), { signal }), dest, {
+      label: path.basename(dest),
     });
   } finally {
     signal?.removeEventListener('abort', abort);
+    await rm(raw, { force: true });
   }
 }

@@ -1,6 +1,8 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { BUILD_CACHE_ARCHIVE, IMAGES_ARCHIVE } from '../bundle/layout.js';
+import { BUILD_CACHE_ARCHIVE, IMAGES_ARCHIVE, TIKTOKEN_DIR } from '../bundle/layout.js';
 import { readCompose } from '../compose/read-compose.js';
+import { prefetchTiktoken } from '../tiktoken/prefetch.js';
 import { buildService } from './build.js';
 import { buildStageImages, cacheRefs } from './build-cache.js';
 import { assertImagesCovered } from './coverage.js';
@@ -129,4 +131,31 @@ export async function stackStep(state: ExportState, report: Report): Promise<voi
     state.warn(`shipping ${secret} although it looks like a secret (--include-secrets)`);
   const bytes = await copyStackFiles(options.stackRoot, state.stack.files, state.stagingDir);
   report(`${state.stack.files.length} files, ${bytes} bytes`);
+}
+
+/**
+ * 5. The tiktoken files of the asked encodings into tiktoken/ (sha1-of-URL names plus index.json), through
+ * src/tiktoken: taken from TIKTOKEN_CACHE_DIR when it holds them, else downloaded and verified.
+ */
+export async function tiktokenStep(state: ExportState, report: Report): Promise<void> {
+  const cacheDir = process.env.TIKTOKEN_CACHE_DIR;
+  const files = await prefetchTiktoken({
+    outDir: path.join(state.stagingDir, TIKTOKEN_DIR),
+    encodings: state.options.encodings,
+    ...(cacheDir && (await isDir(cacheDir)) && { fromDir: cacheDir }),
+    signal: state.signal,
+    onProgress: (file, bytes) => report(`${file.plainName}: ${(bytes / 1048576).toFixed(1)} MiB`),
+    onEvent: report,
+  });
+  state.tiktoken = files.map((f) => ({
+    encoding: f.encoding,
+    url: f.url,
+    file: `${TIKTOKEN_DIR}/${f.file}`,
+    sha256: f.sha256,
+    size: f.size,
+  }));
+}
+
+async function isDir(dir: string): Promise<boolean> {
+  return (await stat(dir).catch(() => undefined))?.isDirectory() ?? false;
 }

@@ -8,13 +8,14 @@ import { buildService } from '../../src/export/build.js';
 import { buildCacheStep, buildStep, planStep } from '../../src/export/steps.js';
 import { removeImages, requireDocker, uniqueName } from '../support/docker.js';
 import { tempDir } from '../support/temp-dir.js';
-import { copyStack, imageIdsIn } from './support/stack.js';
+import { copyStack, imageIdsIn, removeIntermediates } from './support/stack.js';
 import { optionsFor, stateFor } from './support/state.js';
 
 describe('build caches (real engine, classic builder)', () => {
   let engine: DockerEngine;
   let baseImage: string;
   const cleanup: string[] = [];
+  const intermediates: string[] = [];
 
   beforeAll(async () => {
     ({ engine, baseImage } = await requireDocker());
@@ -22,6 +23,7 @@ describe('build caches (real engine, classic builder)', () => {
 
   afterAll(async () => {
     if (engine) await removeImages(engine, cleanup);
+    if (engine) await removeIntermediates(engine, intermediates);
   });
 
   it('saves stage images and bases so a changed service rebuilds from a loaded cache, reusing unchanged steps', async () => {
@@ -90,7 +92,8 @@ describe('build caches (real engine, classic builder)', () => {
       (line) => lines.push(line),
     );
     // Newest first, so each removal leaves its parent childless: the build stages' intermediates included.
-    cleanup.push(`${name}-api:rebuilt`, ...imageIdsIn([...buildLines, ...lines]).reverse());
+    cleanup.push(`${name}-api:rebuilt`);
+    intermediates.push(...imageIdsIn([...buildLines, ...lines]).reverse());
     const log = lines.join('\n');
     expect(log).toMatch(/RUN mkdir -p \/deps[^\n]*\n\s*---> Using cache/);
     expect(log).not.toMatch(/COPY src\/ \/src\/[^\n]*\n\s*---> Using cache/);

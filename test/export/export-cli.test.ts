@@ -8,6 +8,7 @@ import type { DockerEngine } from '../../src/docker/engine.js';
 import { runCli } from '../support/cli.js';
 import { removeImages, requireDocker, uniqueName } from '../support/docker.js';
 import { tempDir } from '../support/temp-dir.js';
+import { type FileServer, startFileServer } from '../tiktoken/file-server.js';
 import { sh } from './support/cli-export.js';
 import { type LocalRegistry, startRegistry } from './support/registry.js';
 import { copyStack, seedRegistryImage } from './support/stack.js';
@@ -38,6 +39,7 @@ describe('offline export (CLI, real engine, local registry)', () => {
   let first: ExportJson;
   let outDir: string;
   let root: string;
+  let files: FileServer;
   const cleanup: string[] = [];
 
   const exportArgs = (out: string, ...extra: string[]) => [
@@ -48,12 +50,16 @@ describe('offline export (CLI, real engine, local registry)', () => {
     '--json',
     '--name',
     name,
+    '--encodings',
+    'cl100k_base',
+    '--build-cache',
     ...extra,
   ];
 
   beforeAll(async () => {
     ({ engine, baseImage } = await requireDocker());
     registry = await startRegistry();
+    files = await startFileServer();
     name = uniqueName('e2e');
     pulledRef = `${registry.address}/${uniqueName('offline-test/pulled')}:1`;
     cleanup.push(
@@ -62,6 +68,8 @@ describe('offline export (CLI, real engine, local registry)', () => {
       `${name}-api:latest`,
       `${name}_worker:latest`,
       `${name}-worker:latest`,
+      `offline-cache/${name}/api:deps`,
+      `offline-cache/${name}/api:build`,
     );
     pulledId = await seedRegistryImage(engine, baseImage, pulledRef);
     root = await mkdtemp(path.join(tmpdir(), 'offline-e2e-'));
@@ -72,6 +80,7 @@ describe('offline export (CLI, real engine, local registry)', () => {
       // One fixed nonce: the build-stage intermediates that every classic build leaves are shared across runs.
       OFFLINE_TEST_NONCE: 'e2e',
       SOURCE_DATE_EPOCH: EPOCH,
+      OFFLINE_TIKTOKEN_BASE_URL: files.url,
     };
     outDir = path.join(root, 'out1');
     const result = await runCli(exportArgs(outDir), { env });
@@ -82,6 +91,7 @@ describe('offline export (CLI, real engine, local registry)', () => {
   afterAll(async () => {
     if (engine) await removeImages(engine, cleanup);
     await registry?.stop();
+    await files?.close();
     if (root) await rm(root, { recursive: true, force: true });
   });
 
@@ -123,9 +133,36 @@ describe('offline export (CLI, real engine, local registry)', () => {
       source: { compose: expect.stringMatching(/^docker-compose 1\./), engine: { os: 'linux' } },
       compose: { file: 'stack/docker-compose.yml', profiles: ['extra'] },
       env: { template: 'stack/.env.example', generate: { SECRET_KEY: { kind: 'hex', bytes: 32 } } },
-      archives: [{ path: 'images/images.tar', kind: 'images' }],
-      buildCaches: [],
+      tiktoken: {
+        dir: 'tiktoken',
+        entries: [
+          {
+            encoding: 'cl100k_base',
+            url: 'https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken',
+            file: 'tiktoken/9b5ad71b2ce5302211f9c61530b329a4922fc6a4',
+            size: 1681126,
+          },
+        ],
+      },
+      archives: [
+        { path: 'images/images.tar', kind: 'images' },
+        { path: 'caches/build-cache.tar', kind: 'build-cache' },
+      ],
+      buildCaches: [
+        {
+          service: 'api',
+          context: 'stack/api',
+          dockerfile: 'Dockerfile',
+          stages: [
+            { target: 'deps', tag: `offline-cache/${name}/api:deps` },
+            { target: 'build', tag: `offline-cache/${name}/api:build` },
+          ],
+          bases: [baseImage],
+        },
+        { service: 'worker', context: 'stack/worker', stages: [], bases: [baseImage] },
+      ],
     });
+    const baseId = (await engine.inspectImage(baseImage))?.id;
     expect(manifest.services.map((s) => [s.name, s.built, s.healthcheck, s.profiles])).toEqual([
       ['api', true, true, []],
       ['cache', false, false, ['extra']],
@@ -135,8 +172,13 @@ describe('offline export (CLI, real engine, local registry)', () => {
       [pulledId, [pulledRef], 'service'],
       [apiId, [`${name}-api:latest`, `${name}_api:latest`], 'service'],
       [workerId, [`${name}-worker:latest`, `${name}_worker:latest`], 'service'],
+      [baseId, [baseImage], 'base'],
     ]);
+    expect(manifest.images.find((i) => i.role === 'base')?.archive).toBe('caches/build-cache.tar');
     expect(first.images.map((i) => i.id).sort()).toEqual([apiId, pulledId, workerId].sort());
+    expect(await sh(top, 'sha256sum < tiktoken/9b5ad71b2ce5302211f9c61530b329a4922fc6a4')).toMatch(
+      /^223921b7/,
+    );
     const files = manifest.files.map((f) => f.path);
     expect(files).toEqual(
       expect.arrayContaining([
@@ -153,13 +195,27 @@ describe('offline export (CLI, real engine, local registry)', () => {
     const saved = JSON.parse(await sh(top, 'tar -xOf images/images.tar manifest.json')) as {
       RepoTags: string[];
     }[];
-    expect(saved.flatMap((m) => m.RepoTags).sort()).toEqual(manifest.images.flatMap((i) => i.tags).sort());
+    expect(saved.flatMap((m) => m.RepoTags).sort()).toEqual(
+      manifest.images
+        .filter((i) => i.archive === 'images/images.tar')
+        .flatMap((i) => i.tags)
+        .sort(),
+    );
   });
 
   it('gives the same bytes for the same inputs and SOURCE_DATE_EPOCH', async () => {
     const again = await runCli(exportArgs(path.join(root, 'out2')), { env });
     expect(again.code, again.stderr.slice(-3000)).toBe(0);
-    expect((again.json as unknown as ExportJson).sha256).toBe(first.sha256);
+    const second = again.json as unknown as ExportJson;
+    if (second.sha256 !== first.sha256) {
+      const dir = await tempDir();
+      const diff = await sh(
+        dir,
+        `mkdir a b && tar -xzf ${first.archive} -C a && tar -xzf ${second.archive} -C b && (diff -r a b || true) | head -20`,
+      );
+      await sh(dir, `cp -r a /tmp/det-a; cp -r b /tmp/det-b`);
+      expect.fail(`two exports differ:\n${diff}`);
+    }
   });
 
   it('never overwrites a bundle in --out without --force', async () => {

@@ -6,7 +6,7 @@ import { buildStep, planStep, pullStep, saveStep } from '../../src/export/steps.
 import { removeImages, requireDocker, uniqueName } from '../support/docker.js';
 import { tempDir } from '../support/temp-dir.js';
 import { type LocalRegistry, startRegistry } from './support/registry.js';
-import { copyStack, imageIdsIn, seedRegistryImage } from './support/stack.js';
+import { copyStack, imageIdsIn, removeIntermediates, seedRegistryImage } from './support/stack.js';
 import { optionsFor, stateFor } from './support/state.js';
 
 /** Image names inside a `docker save` archive: its manifest.json's RepoTags and Config. */
@@ -21,6 +21,7 @@ describe('export steps: plan, build, pull, save (real engine)', () => {
   let pulledRef: string;
   let pulledId: string;
   const cleanup: string[] = [];
+  const intermediates: string[] = [];
 
   beforeAll(async () => {
     ({ engine, baseImage } = await requireDocker());
@@ -32,6 +33,7 @@ describe('export steps: plan, build, pull, save (real engine)', () => {
 
   afterAll(async () => {
     if (engine) await removeImages(engine, cleanup);
+    if (engine) await removeIntermediates(engine, intermediates);
     await registry?.stop();
   });
 
@@ -64,7 +66,7 @@ describe('export steps: plan, build, pull, save (real engine)', () => {
 
     const lines: string[] = [];
     await buildStep(state, (line) => lines.push(line));
-    cleanup.push(...imageIdsIn(lines).reverse());
+    intermediates.push(...imageIdsIn(lines).reverse());
     const api = await engine.runContainer(`${name}-api:latest`, ['sh', '-c', 'ls /src; cat /www/index.html']);
     expect(api.output).toBe('hello.txt\ndependency list v1\napi says hello\n');
 
@@ -118,7 +120,7 @@ describe('export steps: plan, build, pull, save (real engine)', () => {
     await planStep(state);
     const lines: string[] = [];
     const failed = buildStep(state, (line) => lines.push(line));
-    await failed.catch(() => cleanup.push(...imageIdsIn(lines).reverse()));
+    await failed.catch(() => intermediates.push(...imageIdsIn(lines).reverse()));
     await expect(failed).rejects.toMatchObject({
       code: 'EDOCKER',
       message: expect.stringMatching(/Step 5\/5 : RUN echo about to fail && exit 3/),

@@ -46,3 +46,11 @@ export async function seedRegistryImage(
 export function imageIdsIn(lines: readonly string[]): string[] {
   return lines.flatMap((line) => [...line.matchAll(/---> ([0-9a-f]{12})\b/g)].map((m) => m[1] ?? ''));
 }
+
+/**
+ * Removes build intermediates by ID, newest first, without force: an ID that another test's image still
+ * uses (tagged, or with children) stays, so tests sharing the engine never lose each other's images.
+ */
+export async function removeIntermediates(engine: DockerEngine, ids: readonly string[]): Promise<void> {
+  for (const id of ids) await engine.removeImage(id).catch(() => {});
+}
