@@ -30,12 +30,13 @@ export interface VerifyResult {
 
 /** Hashes every file under dir (the list itself excluded) and writes dir/checksums.sha256 atomically. */
 export async function createChecksums(dir: string, listName = CHECKSUMS_FILE): Promise<ChecksumEntry[]> {
+  await assertFolder(dir);
   const files = await walkFiles(dir, { exclude: new Set([listName]) });
   const limit = pLimit(HASH_CONCURRENCY);
   const entries = await Promise.all(
     files.map((file) =>
       limit(async () => {
-        const digest = await hashFile(file.absolute);
+        const digest = await hashFile(file.absolute, file.size);
         return { path: file.relative, sha256: digest.sha256, size: digest.size };
       }),
     ),
@@ -46,6 +47,7 @@ export async function createChecksums(dir: string, listName = CHECKSUMS_FILE): P
 
 /** Reads and parses dir/checksums.sha256; problems in the list are returned, not thrown. */
 export async function readChecksums(dir: string, listName = CHECKSUMS_FILE) {
+  await assertFolder(dir);
   const listPath = path.join(dir, listName);
   const text = await readFile(listPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') {
@@ -70,48 +72,13 @@ export async function verifyEntries(
 ): Promise<Omit<VerifyResult, 'notes'>> {
   const problems: OfflineError[] = [];
   const verified: ChecksumEntry[] = [];
-  const limit = pLimit(HASH_CONCURRENCY);
-  await Promise.all(
-    entries.map((entry) =>
-      limit(async () => {
-        const file = resolveInside(dir, entry.path, options.listName ?? CHECKSUMS_FILE);
-        const info = await stat(file).catch(() => undefined);
-        if (!info?.isFile()) {
-          problems.push(
-            new OfflineError('EMISSING', `${entry.path}: listed but missing`, { file: entry.path }),
-          );
-          return;
-        }
-        if (entry.size !== undefined && entry.size !== info.size) {
-          problems.push(
-            new OfflineError('EBADSIZE', `${entry.path}: size differs`, {
-              file: entry.path,
-              expected: entry.size,
-              found: info.size,
-            }),
-          );
-          return;
-        }
-        const digest = await hashFile(file);
-        if (digest.sha256 !== entry.sha256) {
-          problems.push(
-            new OfflineError('EINTEGRITY', `${entry.path}: sha256 differs`, {
-              file: entry.path,
-              expected: entry.sha256,
-              found: digest.sha256,
-            }),
-          );
-          return;
-        }
-        verified.push({ ...entry, size: digest.size });
-        options.onFile?.(entry);
-      }),
-    ),
-  );
+  const listName = options.listName ?? CHECKSUMS_FILE;
+  // One walk of the folder finds the unlisted files and gives the listed ones' sizes without a stat each.
+  const present = new Map<string, number>();
   if (!options.allowUnlisted) {
     const listed = new Set(entries.map((e) => e.path));
-    const skip = new Set([options.listName ?? CHECKSUMS_FILE, ...(options.ignore ?? [])]);
-    for (const file of await walkFiles(dir, { exclude: skip })) {
+    for (const file of await walkFiles(dir, { exclude: new Set([listName, ...(options.ignore ?? [])]) })) {
+      present.set(file.relative, file.size);
       if (!listed.has(file.relative)) {
         problems.push(
           new OfflineError('EUNLISTED', `${file.relative}: present but not in the checksum list`, {
@@ -121,10 +88,78 @@ export async function verifyEntries(
       }
     }
   }
+  const limit = pLimit(HASH_CONCURRENCY);
+  await Promise.all(
+    entries.map((entry) =>
+      limit(async () => {
+        const outcome = await checkEntry(dir, entry, listName, present.get(entry.path));
+        if (outcome instanceof OfflineError) {
+          problems.push(outcome);
+          return;
+        }
+        verified.push({ ...entry, size: outcome });
+        options.onFile?.(entry);
+      }),
+    ),
+  );
   const byPath = (a: { file?: string }, b: { file?: string }) => (a.file ?? '').localeCompare(b.file ?? '');
   problems.sort(byPath);
   verified.sort((a, b) => a.path.localeCompare(b.path));
   return { ok: problems.length === 0, verified, problems };
+}
+
+/** The one problem with a listed file (EUNSAFE_PATH, EMISSING, EBADSIZE, EINTEGRITY), or its size when good. */
+async function checkEntry(
+  dir: string,
+  entry: ChecksumEntry,
+  listName: string,
+  walkedSize: number | undefined,
+): Promise<OfflineError | number> {
+  let file: string;
+  try {
+    file = resolveInside(dir, entry.path, listName);
+  } catch (error) {
+    return error as OfflineError;
+  }
+  let size = walkedSize;
+  if (size === undefined) {
+    const info = await stat(file).catch(() => undefined);
+    if (!info?.isFile()) {
+      return new OfflineError('EMISSING', `${entry.path}: listed but missing`, { file: entry.path });
+    }
+    size = info.size;
+  }
+  if (entry.size !== undefined && entry.size !== size) {
+    return new OfflineError('EBADSIZE', `${entry.path}: size differs`, {
+      file: entry.path,
+      expected: entry.size,
+      found: size,
+    });
+  }
+  const digest = await hashFile(file, size).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (!digest) return new OfflineError('EMISSING', `${entry.path}: listed but missing`, { file: entry.path });
+  if (digest.sha256 !== entry.sha256) {
+    return new OfflineError('EINTEGRITY', `${entry.path}: sha256 differs`, {
+      file: entry.path,
+      expected: entry.sha256,
+      found: digest.sha256,
+    });
+  }
+  return digest.size;
+}
+
+/** A folder argument that does not exist (or is a file) is a usage error, not a missing checksum list. */
+async function assertFolder(dir: string): Promise<void> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new OfflineError('EUSAGE', `${dir}: ${info ? 'not a folder' : 'no such folder'}`, {
+      file: dir,
+      hint: 'give the folder that holds (or is to hold) the checksum list',
+    });
+  }
 }
 
 /** Reads dir/checksums.sha256 and verifies the folder against it. */

@@ -15,11 +15,12 @@ export function assertSafeRelativePath(name: string, where: string): string {
     throw unsafe('absolute path');
   }
   const trimmed = name.replace(/^(\.\/)+/, '');
+  if (trimmed === '') throw unsafe('not a file path');
   const segments = trimmed.split('/');
   for (const segment of segments) {
     if (segment === '..') throw unsafe('climbs out with ".."');
   }
-  if (segments.some((s) => s === '' || s === '.') && trimmed !== '') {
+  if (segments.some((s) => s === '' || s === '.')) {
     // "a//b", "a/./b" or a trailing slash: not a plain file path.
     const cleaned = path.posix.normalize(trimmed).replace(/\/$/, '');
     if (cleaned.startsWith('..') || cleaned === '.') throw unsafe('not a file path');
