@@ -8,6 +8,7 @@ export interface Benchmark {
 
 const benchmarks: Benchmark[] = [
   // each benchmark module registers here, one line each
+  (await import('./compression.bench.js')).compressionBench,
 ];
 
 const filters = process.argv.slice(2);
