@@ -7,6 +7,7 @@ import { registerImport } from './commands/import.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerTiktoken } from './commands/tiktoken.js';
 import { registerVerify } from './commands/verify.js';
+import { printUsageErrorJson } from './output.js';
 import { toolVersion } from './version.js';
 
 export function buildProgram(): Command {
@@ -17,7 +18,7 @@ export function buildProgram(): Command {
     .version(toolVersion(), '-V, --version')
     .option('--json', 'print one JSON result object on stdout (progress stays on stderr)')
     .option('--debug', 'print stack traces and plain progress lines')
-    .showHelpAfterError()
+    .showHelpAfterError('(add --help for usage)')
     .exitOverride();
   registerChecksum(program);
   registerExport(program);
@@ -47,6 +48,7 @@ export async function main(argv: string[]): Promise<void> {
         error.code,
       );
       process.exitCode = helpOrVersion ? ExitCode.ok : ExitCode.usage;
+      if (!helpOrVersion && argv.includes('--json')) printUsageErrorJson(error.message);
       return;
     }
     throw error;

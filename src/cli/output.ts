@@ -32,6 +32,12 @@ export function printResult(output: Output, command: string, result: CommandResu
   }
 }
 
+/** With --json, a usage error that commander already told on stderr also gets its one JSON object on stdout. */
+export function printUsageErrorJson(message: string): void {
+  const error = { code: 'EUSAGE', message: message.replace(/^error: /, '') };
+  process.stdout.write(`${JSON.stringify({ ok: false, command: 'offline', error }, null, 2)}\n`);
+}
+
 /** One clear line per problem on stderr; the JSON error on stdout with --json; the stack only with --debug. */
 export function printError(output: Output, command: string, error: unknown): void {
   if (error instanceof OfflineError) {

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/temp-dir.js';
+
+/** The subcommand names listed under "Commands:" in a help text, without commander's own "help". */
+function commandsIn(help: string): string[] {
+  const section = (help.split(/^Commands:$/m)[1] ?? '').split(/\n\s*\n/)[0] ?? '';
+  return [...section.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1] ?? '').filter((name) => name !== 'help');
+}
+
+describe('offline usage errors (CLI)', () => {
+  it.each([
+    ['an unknown option', ['checksum', 'create', '--bogus', '.'], "unknown option '--bogus'"],
+    ['a missing argument', ['checksum', 'verify'], "missing required argument 'dir'"],
+    ['an unknown command', ['frobnicate'], "unknown command 'frobnicate'"],
+    ['a missing folder', ['checksum', 'create', '/nonexistent/offline-test'], 'no such folder'],
+  ])('exit 2 on %s, with one clear error line on stderr', async (_what, args, message) => {
+    const result = await runCli(args);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    const errors = result.stderr.split('\n').filter((line) => line.startsWith('error: '));
+    expect(errors).toEqual([expect.stringContaining(message)]);
+    expect(result.stderr.split('\n').filter(Boolean).length).toBeLessThanOrEqual(2);
+  });
+
+  it.each([
+    ['an unknown option', ['checksum', 'create', '--bogus', '.', '--json']],
+    ['a missing argument', ['--json', 'checksum', 'verify']],
+    ['a missing folder', ['--json', 'checksum', 'verify', '/nonexistent/offline-test']],
+  ])('with --json, %s gives exactly one JSON object on stdout with EUSAGE', async (_what, args) => {
+    const result = await runCli(args);
+    expect(result.code).toBe(2);
+    expect(result.json).toMatchObject({ ok: false, error: { code: 'EUSAGE', message: expect.any(String) } });
+    expect(result.stdout.trim().startsWith('{')).toBe(true);
+  });
+});
+
+describe('offline --help (CLI)', () => {
+  it('offline --help lists the commands and the exit codes (exit 0)', async () => {
+    const result = await runCli(['--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: offline /);
+    expect(result.stdout).toContain('Exit codes: 0 ok, 1 failure, 2 usage, 3 integrity problem, 4 Docker');
+    expect(commandsIn(result.stdout)).toEqual(expect.arrayContaining(['checksum', 'export', 'import']));
+  });
+
+  it('--help works for every command and subcommand', async () => {
+    const top = commandsIn((await runCli(['--help'])).stdout);
+    const seen: string[] = [];
+    const visit = async (path: string[]): Promise<void> => {
+      const result = await runCli([...path, '--help']);
+      expect(result, path.join(' ')).toMatchObject({ code: 0, stderr: '' });
+      expect(result.stdout).toMatch(new RegExp(`^Usage: offline ${path.join(' ')} `));
+      expect(result.stdout).toContain('--help');
+      seen.push(path.join(' '));
+      await Promise.all(commandsIn(result.stdout).map((sub) => visit([...path, sub])));
+    };
+    await Promise.all(top.map((name) => visit([name])));
+    expect(seen).toEqual(expect.arrayContaining(['checksum', 'checksum create', 'checksum verify']));
+    expect(seen.length).toBeGreaterThanOrEqual(top.length + 2);
+  });
+
+  it('--version prints the version (exit 0)', async () => {
+    const result = await runCli(['--version']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('--json is accepted by every leaf command (no "unknown option")', async () => {
+    const dir = await tempDir();
+    const result = await runCli(['checksum', 'create', dir, '--json']);
+    expect(result.code).toBe(0);
+  });
+});
