@@ -1,7 +1,14 @@
 import { PassThrough, type Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { OfflineError } from '../errors.js';
-import type { BuildOptions, ContainerState, DockerEngine, EngineVersion, ImageInfo, RunOptions } from './engine.js';
+import type {
+  BuildOptions,
+  ContainerState,
+  DockerEngine,
+  EngineVersion,
+  ImageInfo,
+  RunOptions,
+} from './engine.js';
 import { type DockerStreamEvent, followJsonStream } from './json-stream.js';
 
 interface HttpError {
