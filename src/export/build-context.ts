@@ -14,6 +14,8 @@ export async function buildContextStream(context: string, dockerfile: string): P
       cwd: context,
       portable: true,
       follow: false,
+      // node-tar reads up to 16 MiB at a time by default; 1 MiB keeps memory flat for big contexts.
+      maxReadSize: 1024 * 1024,
       filter: (entryPath, stat) => {
         const relative = entryPath.replace(/^\.\/?/, '');
         if (relative === '' || always.has(relative)) return true;

@@ -15,6 +15,12 @@ export interface StackFileRequest {
   /** Globs relative to stackRoot. */
   globs: readonly string[];
   builds: readonly PlannedBuild[];
+  /**
+   * Ship build contexts in full (for rebuilding offline with build caches). Otherwise only each context's
+   * Dockerfile and .dockerignore ship: enough for the compose file's build paths to exist (docker-compose v1
+   * checks them even with --no-build) without carrying every source file twice (once in the image).
+   */
+  fullContexts: boolean;
   includeSecrets: boolean;
 }
 
@@ -37,7 +43,7 @@ function relativeInside(root: string, file: string, what: string): string {
 }
 
 /** Files of a build context that its .dockerignore keeps, relative to stackRoot. */
-async function contextFiles(root: string, build: PlannedBuild): Promise<string[]> {
+async function contextFiles(root: string, build: PlannedBuild, full: boolean): Promise<string[]> {
   const base = toPosix(path.relative(root, build.build.context));
   if (base.startsWith('..') || path.isAbsolute(base)) {
     throw new OfflineError(
@@ -51,11 +57,9 @@ async function contextFiles(root: string, build: PlannedBuild): Promise<string[]
   }
   const rules = await readDockerignore(build.build.context);
   const files = await walkFiles(build.build.context);
+  const always = (relative: string) => relative === '.dockerignore' || relative === build.build.dockerfile;
   return files
-    .filter(
-      (f) =>
-        f.relative === '.dockerignore' || f.relative === build.build.dockerfile || !rules.ignores(f.relative),
-    )
+    .filter((f) => always(f.relative) || (full && !rules.ignores(f.relative)))
     .map((f) => (base === '' ? f.relative : `${base}/${f.relative}`));
 }
 
@@ -79,7 +83,9 @@ export async function selectStackFiles(request: StackFileRequest): Promise<Stack
     }
     for (const f of matched) chosen.add(f.relative);
   }
-  for (const build of request.builds) for (const f of await contextFiles(root, build)) chosen.add(f);
+  for (const build of request.builds) {
+    for (const f of await contextFiles(root, build, request.fullContexts)) chosen.add(f);
+  }
   const files = [...chosen].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   const secrets: string[] = [];
   for (const relative of files) {

@@ -125,6 +125,7 @@ export async function stackStep(state: ExportState, report: Report): Promise<voi
     ...(options.env && { envTemplate: options.env.template }),
     globs: options.files,
     builds: need(state.plan, 'plan').builds,
+    fullContexts: options.buildCache,
     includeSecrets: options.includeSecrets,
   });
   for (const secret of state.stack.secrets)

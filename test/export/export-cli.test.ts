@@ -8,7 +8,7 @@ import type { DockerEngine } from '../../src/docker/engine.js';
 import { runCli } from '../support/cli.js';
 import { removeImages, requireDocker, uniqueName } from '../support/docker.js';
 import { tempDir } from '../support/temp-dir.js';
-import { type FileServer, startFileServer } from '../tiktoken/file-server.js';
+import { type FileServer, startFileServer } from '../support/tiktoken-server.js';
 import { sh } from './support/cli-export.js';
 import { type LocalRegistry, startRegistry } from './support/registry.js';
 import { copyStack, seedRegistryImage } from './support/stack.js';
@@ -227,7 +227,7 @@ describe('offline export (CLI, real engine, local registry)', () => {
 
   it('refuses a stack holding a .env file, naming it, before building anything', async () => {
     const secretStack = await copyStack('three');
-    await writeFile(path.join(secretStack, 'api/.env'), 'SECRET_KEY=abc\n');
+    await writeFile(path.join(secretStack, 'config/.env'), 'SECRET_KEY=abc\n');
     const out = await tempDir();
     const secretName = uniqueName('secret');
     cleanup.push(
@@ -239,7 +239,7 @@ describe('offline export (CLI, real engine, local registry)', () => {
     expect(result.code).toBe(1);
     expect((result.json as unknown as ExportJson).error).toMatchObject({
       code: 'ESECRET',
-      file: path.join(secretStack, 'api/.env'),
+      file: path.join(secretStack, 'config/.env'),
     });
     expect(await readdir(out)).toEqual([]);
   });

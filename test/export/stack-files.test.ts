@@ -42,6 +42,7 @@ describe('stack files', () => {
       envTemplate: path.join(root, '.env.example'),
       globs: ['nginx/**'],
       builds: [built(root, 'api')],
+      fullContexts: true,
       includeSecrets: false,
     });
     expect(stack).toEqual({
@@ -56,6 +57,15 @@ describe('stack files', () => {
       ],
       secrets: [],
     });
+    const lean = await selectStackFiles({
+      stackRoot: root,
+      composeFile: path.join(root, 'docker-compose.yml'),
+      globs: [],
+      builds: [built(root, 'api')],
+      fullContexts: false,
+      includeSecrets: false,
+    });
+    expect(lean.files).toEqual(['api/.dockerignore', 'api/Dockerfile', 'docker-compose.yml']);
     const staging = await tempDir();
     await copyStackFiles(root, stack.files, staging);
     expect(await readFile(path.join(staging, 'stack/nginx/conf.d/site.conf'), 'utf8')).toBe('server {}\n');
@@ -79,6 +89,7 @@ describe('stack files', () => {
         composeFile: path.join(root, 'docker-compose.yml'),
         globs: [],
         builds: [built(root, 'api')],
+        fullContexts: true,
         includeSecrets: false,
       };
       const name = Object.keys(extra)[0] ?? '';
@@ -95,6 +106,7 @@ describe('stack files', () => {
     const base = {
       stackRoot: root,
       composeFile: path.join(root, 'docker-compose.yml'),
+      fullContexts: true,
       includeSecrets: false,
     };
     await expect(selectStackFiles({ ...base, globs: ['nginx/**'], builds: [] })).rejects.toMatchObject({
