@@ -8,7 +8,7 @@ import { ENCODING_FILES, resolveEncoding } from '../../src/tiktoken/registry.js'
 import { verifyTiktokenCache } from '../../src/tiktoken/verify-cache.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/temp-dir.js';
-import { type FileServer, REAL_FILES, startFileServer } from './file-server.js';
+import { type FileServer, REAL_FILES, startFileServer } from '../support/tiktoken-server.js';
 
 let server: FileServer;
 beforeEach(async () => {

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { prefetchTiktoken } from '../../src/tiktoken/prefetch.js';
 import { bypassesProxy } from '../../src/tiktoken/proxy.js';
 import { tempDir } from '../support/temp-dir.js';
-import { startFileServer } from './file-server.js';
+import { startFileServer } from '../support/tiktoken-server.js';
 
 describe('proxy support', () => {
   afterEach(() => {

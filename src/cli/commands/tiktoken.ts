@@ -1,9 +1,14 @@
 import type { Command } from 'commander';
 import { OfflineError } from '../../errors.js';
-import { prefetchTiktoken } from '../../tiktoken/prefetch.js';
+import { type CachedFile, prefetchTiktoken } from '../../tiktoken/prefetch.js';
 import { DEFAULT_ENCODINGS } from '../../tiktoken/registry.js';
 import { verifyTiktokenCache } from '../../tiktoken/verify-cache.js';
 import { action } from '../run.js';
+import { createTaskList } from '../tasks.js';
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
 
 export function registerTiktoken(program: Command): void {
   const tiktoken = program
@@ -38,14 +43,37 @@ export function registerTiktoken(program: Command): void {
               found: flags.concurrency,
             });
           }
-          const files = await prefetchTiktoken({
-            outDir: flags.out,
-            encodings: flags.encodings.split(',').filter(Boolean),
-            concurrency,
-            ...(flags.baseUrl && { baseUrl: flags.baseUrl }),
-            ...(flags.from && { fromDir: flags.from }),
-            onEvent: (message) => output.info(message),
-          });
+          const encodings = flags.encodings.split(',').filter(Boolean);
+          let files: CachedFile[] = [];
+          const progress = new Map<string, string>();
+          let shown = 0;
+          await createTaskList<object>(
+            [
+              {
+                title: `Fetch tiktoken files for ${encodings.join(', ')}`,
+                task: async (_ctx, task) => {
+                  files = await prefetchTiktoken({
+                    outDir: flags.out,
+                    encodings,
+                    concurrency,
+                    ...(flags.baseUrl && { baseUrl: flags.baseUrl }),
+                    ...(flags.from && { fromDir: flags.from }),
+                    onEvent: (message) => {
+                      task.output = message;
+                    },
+                    onProgress: (file, bytes) => {
+                      progress.set(file.plainName, `${file.plainName} ${mib(bytes)}/${mib(file.size)}`);
+                      // at most one progress line a second: plain (non-TTY) output prints each one
+                      if (Date.now() - shown < 1000 && bytes < file.size) return;
+                      shown = Date.now();
+                      task.output = [...progress.values()].join('  ');
+                    },
+                  });
+                },
+              },
+            ],
+            output,
+          ).run();
           return {
             data: { dir: flags.out, files },
             summary: [
