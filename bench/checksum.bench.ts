@@ -1,0 +1,77 @@
+// Checksum benchmark: a 1 GiB file of random bytes in a temp folder (deleted after). In one run it measures
+// `sha256sum -c` against `offline checksum verify` (the built CLI, `node dist/cli/main.js`) on the same folder,
+// alternating them so both see the same warm page cache, and prints the ratio of the medians (target <= 1.10).
+
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CHECKSUMS_FILE } from '../src/checksum/directory.js';
+import { type Measured, measure, report } from './lib/measure.js';
+import type { Benchmark } from './run.js';
+
+const MiB = 1024 * 1024;
+const FILE_SIZE = 1024 * MiB;
+const ROUNDS = 3;
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(repo, 'dist/cli/main.js');
+
+async function writeRandomFile(file: string, bytes: number): Promise<void> {
+  const out = createWriteStream(file);
+  for (let written = 0; written < bytes; written += MiB) {
+    if (!out.write(randomBytes(Math.min(MiB, bytes - written)))) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+/** `npm run build`, so the figure is for the code in the tree, run as users run it. */
+function build(): void {
+  const result = spawnSync('npm', ['run', '--silent', 'build'], { cwd: repo, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`npm run build failed (exit ${result.status})`);
+}
+
+const median = (runs: Measured[]) => [...runs].sort((a, b) => a.seconds - b.seconds)[runs.length >> 1];
+
+async function run(): Promise<void> {
+  build();
+  const dir = await mkdtemp(path.join(tmpdir(), 'offline-bench-checksum-'));
+  try {
+    await writeRandomFile(path.join(dir, 'big.bin'), FILE_SIZE);
+    const env = { OFFLINE_SILENT: '1' };
+    // Not timed: writes the list (and warms the page cache), then proves both tools accept it.
+    await measure('node', [cli, 'checksum', 'create', dir], { env });
+    await measure('sha256sum', ['-c', '--quiet', CHECKSUMS_FILE], { cwd: dir });
+    const gnu: Measured[] = [];
+    const offline: Measured[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      gnu.push(await measure('sha256sum', ['-c', '--quiet', CHECKSUMS_FILE], { cwd: dir }));
+      offline.push(await measure('node', [cli, 'checksum', 'verify', dir, '--json'], { env }));
+    }
+    const result = JSON.parse(offline[0]?.stdout ?? '{}') as { ok?: boolean; verified?: number };
+    if (!result.ok || result.verified !== 1)
+      throw new Error(`offline checksum verify said ${offline[0]?.stdout}`);
+    const gnuSeconds = median(gnu)?.seconds ?? Number.NaN;
+    const offlineSeconds = median(offline)?.seconds ?? Number.NaN;
+    const ratio = offlineSeconds / gnuSeconds;
+    report(
+      'checksum verify 1 GiB',
+      {
+        sha256sum_s: gnuSeconds,
+        offline_s: offlineSeconds,
+        offline_MiB_s: FILE_SIZE / MiB / offlineSeconds,
+        offline_peak_RSS_MiB: Math.max(...offline.map((m) => m.peakRssMiB)),
+        rounds: ROUNDS,
+      },
+      { ratio, target: '<=1.10', pass: ratio <= 1.1 },
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export const checksumBench: Benchmark = { name: 'checksum', run };
