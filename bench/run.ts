@@ -9,7 +9,9 @@ export interface Benchmark {
 const benchmarks: Benchmark[] = [
   // each benchmark module registers here, one line each
   (await import('./compression.bench.js')).compressionBench,
+  (await import('./export.bench.js')).exportBench,
   (await import('./checksum.bench.js')).checksumBench,
+  (await import('./tiktoken.bench.js')).tiktokenBench,
 ];
 
 const filters = process.argv.slice(2);
