@@ -34,7 +34,8 @@ export async function finalizeStaging(
   const entries = await Promise.all(
     files.map((file) =>
       limit(async () => {
-        const executable = file.relative === IMPORT_SCRIPT || file.relative === IMPORTER_BUNDLE;
+        const importer = file.relative === IMPORT_SCRIPT || file.relative === IMPORTER_BUNDLE;
+        const executable = importer || ((await stat(file.absolute)).mode & 0o111) !== 0;
         await chmod(file.absolute, executable ? 0o755 : 0o644);
         const known = digests.get(file.relative);
         // A known digest whose size no longer matches the file is stale: hash the file again.

@@ -81,8 +81,11 @@ export async function packBundle(options: PackOptions): Promise<PackedBundle> {
       noDirRecurse: true,
       strict: true,
       onWriteEntry: (entry) => {
-        // Fixed modes whatever the staging folder's: 0755 for the importers, 0644 for every other file.
-        const fixed = entry.path === IMPORT_SCRIPT || entry.path === IMPORTER_BUNDLE ? 0o755 : 0o644;
+        // Two modes only, whatever the staging folder's umask: 0755 for the importers and for files that were
+        // executable (a stack's entrypoint or CGI scripts), 0644 for every other file.
+        const importer = entry.path === IMPORT_SCRIPT || entry.path === IMPORTER_BUNDLE;
+        const executable = importer || ((entry.stat?.mode ?? 0) & 0o111) !== 0;
+        const fixed = executable ? 0o755 : 0o644;
         if (entry.stat) entry.stat.mode = (entry.stat.mode & ~0o7777) | fixed;
       },
     },

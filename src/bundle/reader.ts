@@ -23,6 +23,8 @@ export interface BundleEntry {
    * drain it). If the read fails part-way (a damaged archive), this stream is destroyed with the error.
    */
   stream: Readable;
+  /** True when the archive gives the file an executable mode (scripts keep it on import). */
+  executable: boolean;
 }
 
 export interface BundleReadHandler {
@@ -150,7 +152,13 @@ export async function readBundle(
     hasher.on('error', () => {});
     active = hasher;
     entry.pipe(hasher);
-    await handler.onEntry?.({ path: rel, size: entry.size, expected: want, stream: hasher });
+    await handler.onEntry?.({
+      path: rel,
+      size: entry.size,
+      expected: want,
+      stream: hasher,
+      executable: ((entry.mode ?? 0) & 0o111) !== 0,
+    });
     hasher.resume();
     await finished(hasher);
     active = undefined;

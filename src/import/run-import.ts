@@ -76,7 +76,7 @@ export async function runImport(
           entry.stream.resume();
           return;
         }
-        await staged.write(file, entry.stream);
+        await staged.write(file, entry.stream, entry.executable);
       },
     });
     const m = result.manifest;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { writeStreamAtomic } from '../fs/atomic-file.js';
@@ -18,13 +18,14 @@ export class StagedFiles {
     this.dir = path.join(target, `.offline-import-${randomBytes(6).toString('hex')}`);
   }
 
-  async write(file: PlannedFile, stream: Readable): Promise<void> {
+  async write(file: PlannedFile, stream: Readable, executable = false): Promise<void> {
     const dest = path.join(this.dir, ...file.targetPath.split('/'));
     await mkdir(path.dirname(dest), { recursive: true });
     await writeStreamAtomic(stream, dest, {
       expected: { sha256: file.sha256, size: file.size },
       label: file.bundlePath,
     });
+    if (executable) await chmod(dest, 0o755);
     this.staged.push(file);
   }
 
