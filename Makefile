@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 NPM ?= npm
 
-.PHONY: install build lint format test bench clean
+.PHONY: install build lint format test bench demo demo-clean clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	$(NPM) ci --no-audit --no-fund
@@ -29,6 +29,14 @@ test: install
 bench: install
 	bash scripts/install-system-deps.sh
 	bash scripts/with-docker.sh npx tsx bench/run.ts $(BENCH_ARGS)
+
+# The main job on the built-in demo bundle: export, import with the network off, start, wait for healthy.
+demo: build
+	bash scripts/install-system-deps.sh
+	OFFLINE_KEEP_DOCKER=1 bash scripts/with-docker.sh bash scripts/demo.sh
+
+demo-clean:
+	bash scripts/demo-clean.sh
 
 clean:
 	rm -rf dist build .tmp

@@ -2,7 +2,8 @@
 # Runs a command with a reachable Docker engine in DOCKER_HOST.
 # Uses DOCKER_HOST or /var/run/docker.sock when an engine answers there. Otherwise, installs Debian's docker.io
 # if needed and starts a private dockerd (own data root and unix socket under OFFLINE_DOCKER_DIR), runs the
-# command, and stops that daemon again: it leaves no daemon running that it did not find running.
+# command, and stops that daemon again: it leaves no daemon running that it did not find running (unless
+# OFFLINE_KEEP_DOCKER=1, which `make demo` sets so that the demo stack stays up until `make demo-clean`).
 set -euo pipefail
 
 ping_engine() { curl -fsS --max-time 5 --unix-socket "$1" http://localhost/_ping >/dev/null 2>&1; }
@@ -38,6 +39,12 @@ dockerd --data-root "$dir/root" --exec-root "$dir/exec" --pidfile "$dir/dockerd.
   -H "unix://$sock" >"$dir/dockerd.log" 2>&1 &
 daemon=$!
 stop() {
+  if [ "${OFFLINE_KEEP_DOCKER:-}" = 1 ]; then
+    # make demo leaves its engine running so the stack stays up; make demo-clean stops it.
+    echo "with-docker: leaving dockerd running (pid $daemon, DOCKER_HOST=$DOCKER_HOST)" >&2
+    touch "$dir/started-for-demo"
+    return
+  fi
   kill "$daemon" 2>/dev/null || true
   for _ in $(seq 1 50); do kill -0 "$daemon" 2>/dev/null || break; sleep 0.2; done
   kill -9 "$daemon" 2>/dev/null || true
