@@ -201,6 +201,16 @@ async function run(): Promise<void> {
       pass: offline.peakRssMiB <= 200,
     },
   );
+
+  // The same export with --compression zstd (gzip stays the default: GNU tar and docker read it everywhere).
+  const zstdDir = path.join(work, 'offline-zstd');
+  const zstd = await measure(cli[0] ?? '', [...exportArgs(zstdDir), '--compression', 'zstd'], { env });
+  const zstdSize = await sizeOfDir(zstdDir);
+  report(
+    'export with zstd',
+    { offline_MiB: zstdSize / MiB, offline_s: zstd.seconds, peak_rss_MiB: zstd.peakRssMiB },
+    { ratio: zstd.seconds / seed.seconds, target: '<=0.5', pass: zstd.seconds / seed.seconds <= 0.5 },
+  );
   await rm(work, { recursive: true, force: true });
 }
 
