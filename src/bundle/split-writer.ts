@@ -46,6 +46,7 @@ export class SplitWriter extends Writable {
   }
 
   private async writeChunk(chunk: Buffer): Promise<void> {
+    if (this.destroyed) throw new Error('SplitWriter: write after destroy');
     this.whole.update(chunk);
     this.total += chunk.length;
     let rest = chunk;
@@ -56,16 +57,20 @@ export class SplitWriter extends Writable {
       rest = rest.subarray(piece.length);
       part.hash.update(piece);
       part.size += piece.length;
-      if (!part.stream.write(piece))
-        await new Promise<void>((resolve) => part.stream.once('drain', () => resolve()));
+      if (!part.stream.write(piece)) await drained(part.stream);
+      if (this.destroyed) return;
       if (this.splitSize !== undefined && part.size >= this.splitSize) await this.closeCurrent();
     }
   }
 
   private openPart() {
     const temp = tempPathFor(path.join(this.outDir, `${this.archiveName}.part${this.done.length + 1}`));
+    const stream = createWriteStream(temp, { flags: 'wx' });
+    // A part's error (disk full, or a write still queued when an abort destroyed it) ends this writer; with no
+    // listener it would be an uncaught exception.
+    stream.on('error', (error) => this.destroy(error));
     this.current = {
-      stream: createWriteStream(temp, { flags: 'wx' }),
+      stream,
       temp,
       hash: createHash('sha256'),
       size: 0,
@@ -132,4 +137,17 @@ export class SplitWriter extends Writable {
     const temps = [...this.done.map((p) => p.temp), ...(this.current ? [this.current.temp] : [])];
     await Promise.all(temps.map((temp) => rm(temp, { force: true })));
   }
+}
+
+/** Resolves when the stream drains, or when it closes (destroyed: the caller checks and stops). */
+function drained(stream: WriteStream): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
 }
