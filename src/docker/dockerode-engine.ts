@@ -173,10 +173,27 @@ export class DockerodeEngine implements DockerEngine {
 
   async loadImages(archive: Readable, onEvent?: (event: DockerStreamEvent) => void): Promise<string[]> {
     const loaded: string[] = [];
+    // docker-modem pipes the archive into the request body but does not end the request when the archive
+    // fails part-way (a damaged bundle): the engine would wait for the rest forever. Abort the request then,
+    // and report the archive's own error.
+    const controller = new AbortController();
+    let sourceError: Error | undefined;
+    const onError = (error: Error) => {
+      sourceError ??= error;
+      controller.abort(error);
+    };
+    const onClose = () => {
+      if (!archive.readableEnded) onError(new Error('the image archive stream closed before its end'));
+    };
+    archive.on('error', onError);
+    archive.on('close', onClose);
+    // It may have failed already, before these listeners (a small damaged bundle is read to its end at once).
+    if (archive.destroyed) onError(archive.errored ?? new Error('the image archive stream was destroyed'));
     try {
+      controller.signal.throwIfAborted();
       const stream = (await this.docker.loadImage(
         archive as never,
-        { quiet: true } as never,
+        { quiet: true, abortSignal: controller.signal } as never,
       )) as unknown as Readable;
       await followJsonStream(stream, 'load', (event) => {
         const match = /Loaded image(?: ID)?: (\S+)/.exec(event.stream ?? '');
@@ -184,8 +201,13 @@ export class DockerodeEngine implements DockerEngine {
         onEvent?.(event);
       });
     } catch (error) {
+      if (sourceError) throw sourceError;
       throw engineError('load', error);
+    } finally {
+      archive.off('error', onError);
+      archive.off('close', onClose);
     }
+    if (sourceError) throw sourceError;
     return loaded;
   }
 

@@ -1,0 +1,215 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, rename } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import * as tar from 'tar';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DockerEngine } from '../../src/docker/engine.js';
+import {
+  craftBundle,
+  type Fixture,
+  flipEntryByte,
+  makeBundle,
+  truncateBundle,
+} from '../support/bundle-fixture.js';
+import { runCli } from '../support/cli.js';
+import { removeImages, requireDocker, uniqueName } from '../support/docker.js';
+import { tempDir } from '../support/temp-dir.js';
+
+let engine: DockerEngine;
+const images: string[] = [];
+const fixtures: Fixture[] = [];
+/** A good bundle of the three images: the source that puts them back after a test removed them. */
+let source: Fixture;
+
+/** A build context holding just a Dockerfile, as a tar stream. */
+function context(dockerfile: string): Readable {
+  const body = Buffer.from(dockerfile);
+  const header = Buffer.alloc(512);
+  new tar.Header({
+    path: 'Dockerfile',
+    mode: 0o644,
+    size: body.length,
+    mtime: new Date(0),
+    type: 'File',
+  }).encode(header, 0);
+  return Readable.from([
+    Buffer.concat([header, body, Buffer.alloc((512 - (body.length % 512)) % 512), Buffer.alloc(1024)]),
+  ]);
+}
+
+beforeAll(async () => {
+  const docker = await requireDocker();
+  engine = docker.engine;
+  const name = uniqueName('faults');
+  // Three images, each with a layer of its own (about 300 KiB, so a flipped byte lands inside a layer).
+  for (const n of [1, 2, 3]) {
+    const tag = `offline-test/${name}-${n}:1`;
+    await engine.buildImage(
+      context(`FROM ${docker.baseImage}\nRUN head -c 300000 /dev/urandom > /data-${n}\n`),
+      { tags: [tag] },
+    );
+    images.push(tag);
+  }
+  source = await bundle();
+});
+
+afterAll(async () => {
+  await removeImages(engine, images);
+  await Promise.all(fixtures.map((f) => f.cleanup()));
+});
+
+async function bundle(options: Parameters<typeof makeBundle>[0] = {}): Promise<Fixture> {
+  await restoreImages();
+  const fixture = await makeBundle({
+    name: uniqueName('faulty'),
+    engine,
+    images,
+    files: {
+      'stack/docker-compose.yml': 'services: {}\n',
+      'stack/big.bin': Buffer.alloc(2 * 1024 * 1024, 1),
+    },
+    tiktoken: { cl100k_base: 'not really the encoding, but listed and hashed\n' },
+    ...options,
+  });
+  fixtures.push(fixture);
+  return fixture;
+}
+
+/** The bundle's images are not in the engine (a failed import removed what it loaded). */
+async function expectNoneLoaded(): Promise<void> {
+  for (const tag of images) expect(await engine.inspectImage(tag), tag).toBeUndefined();
+}
+
+async function removeAll(): Promise<void> {
+  for (const tag of images) await engine.removeImage(tag, { force: true });
+}
+
+/** Puts the images back (importing the good source bundle) when a test left them removed. */
+async function restoreImages(): Promise<void> {
+  const present = await Promise.all(images.map((tag) => engine.inspectImage(tag)));
+  if (present.every(Boolean)) return;
+  const good = await runCli(['import', source.archive, '--target', await tempDir()]);
+  expect(good.code, good.stderr).toBe(0);
+}
+
+describe('import leaves the host as it was on every failure', () => {
+  it.each([
+    ['the images archive', 'images/images.tar'],
+    ['a tiktoken file', 'tiktoken/9b5ad71b2ce5302211f9c61530b329a4922fc6a4'],
+    ['a stack file', 'stack/docker-compose.yml'],
+    ['manifest.json', 'manifest.json'],
+    ['checksums.sha256', 'checksums.sha256'],
+  ])('one byte flipped in %s: exit 3, nothing loaded, nothing written', async (_what, entry) => {
+    const fixture = await bundle();
+    const good = (await readdir(fixture.outDir)).sort();
+    await flipEntryByte(fixture, entry);
+    expect((await readdir(fixture.outDir)).sort()).toEqual(good);
+    await removeAll();
+    const target = await tempDir();
+    const result = await runCli(['import', fixture.archive, '--target', target, '--json']);
+    expect(result.code, result.stderr).toBe(3);
+    const error = (result.json as { error: { code: string; file?: string } }).error;
+    expect(['EINTEGRITY', 'EMANIFEST', 'EBADSIZE']).toContain(error.code);
+    expect(result.stderr).toMatch(/expected|line/);
+    await expectNoneLoaded();
+    expect(await readdir(target)).toEqual([]);
+  });
+
+  it('a truncated bundle: exit 3, nothing loaded', async () => {
+    const fixture = await bundle();
+    await truncateBundle(fixture, 400_000, 'update');
+    await removeAll();
+    const target = await tempDir();
+    const result = await runCli(['import', fixture.archive, '--target', target]);
+    expect(result.code, result.stderr).toBe(3);
+    await expectNoneLoaded();
+    expect(await readdir(target)).toEqual([]);
+  });
+
+  it('a corrupt third image (the last layer in the archive): the first two do not stay loaded', async () => {
+    const fixture = await bundle();
+    // The images archive is the last entry; a byte 20 KiB before the end of the bundle's tar sits in its last layer.
+    await flipEntryByte(fixture, 'images/images.tar', undefined);
+    await removeAll();
+    const result = await runCli(['import', fixture.archive, '--target', await tempDir()]);
+    expect(result.code).not.toBe(0);
+    await expectNoneLoaded();
+  });
+
+  it('a missing part is named; a swapped part order is caught by the sidecar', async () => {
+    const fixture = await bundle({ splitSize: 512 * 1024 });
+    expect(fixture.parts.length).toBeGreaterThan(2);
+    const [first, second] = fixture.parts as [string, string];
+    await rename(second, `${second}.away`);
+    const missing = await runCli(['import', fixture.outDir, '--target', await tempDir(), '--json']);
+    expect(missing.code).toBe(3);
+    expect((missing.json as { error: { code: string; file: string } }).error).toMatchObject({
+      code: 'EMISSING',
+      file: path.basename(second),
+    });
+    await rename(`${second}.away`, second);
+    await rename(first, `${first}.tmp-swap`);
+    await rename(second, first);
+    await rename(`${first}.tmp-swap`, second);
+    await removeAll();
+    const swapped = await runCli(['import', fixture.outDir, '--target', await tempDir(), '--json']);
+    expect(swapped.code).toBe(3);
+    expect((swapped.json as { error: { code: string; file: string } }).error).toMatchObject({
+      code: 'EINTEGRITY',
+      file: path.basename(first),
+    });
+    await expectNoneLoaded();
+  });
+
+  it.each([
+    ['../../x', { path: '../../offline-escape-x', content: 'x' }],
+    ['an absolute path', { path: '/tmp/offline-escape-abs', content: 'x' }],
+    [
+      'a symlink out of the tree',
+      { path: 'crafted-1.0.0/stack/link', type: 'SymbolicLink' as const, linkpath: '/etc/passwd' },
+    ],
+  ])('refuses %s (EUNSAFE_PATH) and writes nothing', async (_what, entry) => {
+    const dir = await tempDir();
+    const archive = await craftBundle(dir, { 'stack/docker-compose.yml': 'services: {}\n' }, [entry]);
+    const target = path.join(await tempDir(), 'a', 'b');
+    const result = await runCli(['import', archive, '--target', target, '--json']);
+    expect(result.code).toBe(3);
+    expect((result.json as { error: { code: string } }).error.code).toBe('EUNSAFE_PATH');
+    expect(existsSync('/tmp/offline-escape-abs')).toBe(false);
+    expect(existsSync(path.resolve(target, '../../offline-escape-x'))).toBe(false);
+    expect(await readdir(target).catch(() => [])).toEqual([]);
+  });
+
+  it('a target disk too small: ENOSPACE before any work', async () => {
+    const fixture = await bundle();
+    await removeAll();
+    const mount = await tempDir();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount]);
+    try {
+      const result = await runCli(['import', fixture.archive, '--target', mount, '--json']);
+      expect(result.code).toBe(1);
+      expect((result.json as { error: { code: string } }).error.code).toBe('ENOSPACE');
+      expect(result.stderr).toContain(mount);
+      await expectNoneLoaded();
+      expect(await readdir(mount)).toEqual([]);
+    } finally {
+      execFileSync('umount', [mount]);
+    }
+  });
+
+  it('imports with no network at all (a network namespace with only loopback)', async () => {
+    const fixture = await bundle();
+    await removeAll();
+    const target = await tempDir();
+    const tsx = path.resolve('node_modules/.bin/tsx');
+    const out = execFileSync(
+      'unshare',
+      ['-n', tsx, path.resolve('src/cli/main.ts'), 'import', fixture.archive, '--target', target, '--json'],
+      { encoding: 'utf8', env: { ...process.env, OFFLINE_SILENT: '1' } },
+    );
+    expect(JSON.parse(out).report.images.loaded).toHaveLength(3);
+    for (const tag of images) expect(await engine.inspectImage(tag)).toBeDefined();
+  });
+});
