@@ -1,12 +1,14 @@
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseChecksums } from '../checksum/sha256sum-format.js';
 import { OfflineError } from '../errors.js';
 import { detectCompression } from './compress.js';
-import type { Compression } from './layout.js';
+import { CHECKSUMS_FILE, type Compression, MANIFEST_FILE } from './layout.js';
 
 export interface BundleLocation {
-  /** The archive's file name (the name parts join back to). */
+  /** An archive (or its parts), or a folder extracted from one (manifest.json and checksums.sha256 at its top). */
+  kind: 'archive' | 'folder';
+  /** The archive's file name (the name parts join back to); for a folder, the folder's name. */
   archiveName: string;
   dir: string;
   /** The files to read, in order: the archive, or its parts. */
@@ -21,13 +23,25 @@ const PART = /^(.*)\.part(\d+)$/;
 const ARCHIVE = /\.offline\.tar(\.gz|\.zst)?$/;
 
 /**
- * Finds a bundle from what the user names: the archive, any of its parts, or the folder holding them. Reads the
+ * Finds a bundle from what the user names: the archive, any of its parts, the folder holding them, or a folder
+ * extracted from the archive (it holds manifest.json and checksums.sha256; read file by file). Reads the
  * sidecar (<archive>.sha256) when present; a part the sidecar lists but the folder lacks is named (EMISSING,
  * with its expected sha256), and so is a gap in the numbering.
  */
 export async function locateBundle(input: string): Promise<BundleLocation> {
   const info = await stat(input).catch(() => undefined);
   if (!info) throw new OfflineError('EMISSING', `${input}: no such bundle file or folder`, { file: input });
+  if (info.isDirectory() && (await isExtractedBundle(input))) {
+    const dir = path.resolve(input);
+    return {
+      kind: 'folder',
+      archiveName: path.basename(dir),
+      dir,
+      parts: [],
+      expected: new Map(),
+      compression: 'none',
+    };
+  }
   const dir = info.isDirectory() ? path.resolve(input) : path.dirname(path.resolve(input));
   const archiveName = info.isDirectory() ? await findArchiveName(dir) : archiveNameOf(path.basename(input));
   const sidecarPath = path.join(dir, `${archiveName}.sha256`);
@@ -56,6 +70,7 @@ export async function locateBundle(input: string): Promise<BundleLocation> {
     archiveName,
   );
   return {
+    kind: 'archive',
     archiveName,
     dir,
     parts,
@@ -63,6 +78,13 @@ export async function locateBundle(input: string): Promise<BundleLocation> {
     ...(sidecarText !== undefined && { sidecar: sidecarPath }),
     compression: await compressionOf(parts[0] as string),
   };
+}
+
+/** A folder that `tar xzf` of a bundle left: manifest.json and checksums.sha256 at its top. */
+export async function isExtractedBundle(dir: string): Promise<boolean> {
+  const isFile = async (name: string) =>
+    (await lstat(path.join(dir, name)).catch(() => undefined))?.isFile() ?? false;
+  return (await isFile(MANIFEST_FILE)) && (await isFile(CHECKSUMS_FILE));
 }
 
 function archiveNameOf(fileName: string): string {

@@ -5,8 +5,10 @@ import { type Digest, HashStream } from '../checksum/hash-stream.js';
 import type { ChecksumEntry } from '../checksum/sha256sum-format.js';
 import { OfflineError } from '../errors.js';
 import { type BundleLists, checkLists } from './bundle-lists.js';
+import { combineProblems } from './combine-errors.js';
 import { createDecompressor } from './compress.js';
 import { guardEntry } from './entry-guard.js';
+import { readFolderBundle } from './folder-reader.js';
 import { CHECKSUMS_FILE, MANIFEST_FILE } from './layout.js';
 import type { BundleLocation } from './locate.js';
 import type { BundleManifest } from './manifest.js';
@@ -43,6 +45,8 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /** Bytes read from the media so far. */
   onBytes?: (bytes: number) => void;
+  /** Extracted folders only: files neither list names that are not to be reported (an in-place import's). */
+  ignoreUnlisted?: (path: string, manifest: BundleManifest) => boolean;
 }
 
 export interface BundleReadResult {
@@ -62,12 +66,14 @@ const MAX_LIST_BYTES = 64 * 1024 * 1024;
  * checksums.sha256 and manifest.json's sizes (docs/bundle-format.md section 4). On any problem the streams are
  * destroyed and the error rethrown (failFast), or every problem is collected and thrown together at the end.
  * After a decoder error the part being read is checked, so a bad copy is reported as the part to copy again.
+ * An extracted bundle folder (location.kind 'folder') is read file by file with the same checks.
  */
 export async function readBundle(
   location: BundleLocation,
   handler: BundleReadHandler = {},
   options: ReadOptions = {},
 ): Promise<BundleReadResult> {
+  if (location.kind === 'folder') return readFolderBundle(location, handler, options);
   const failFast = options.failFast ?? true;
   const where = location.archiveName;
   const problems: OfflineError[] = [];
@@ -220,7 +226,7 @@ export async function readBundle(
   await chain;
   if (fatal !== undefined) {
     if (userAbort) throw fatal;
-    throw combine(where, [...(await source.settle(!failFast)), ...problems, fatal as OfflineError]);
+    throw combineProblems(where, [...(await source.settle(!failFast)), ...problems, fatal as OfflineError]);
   }
   if (!lists) {
     throw new OfflineError(
@@ -240,27 +246,13 @@ export async function readBundle(
       }
     }
   }
-  if (problems.length > 0) throw combine(where, problems);
+  if (problems.length > 0) throw combineProblems(where, problems);
   return {
     manifest: lists.manifest,
     checksums: lists.checksums,
     verified,
     ...(stoppedBefore !== undefined && { stoppedBefore }),
   };
-}
-
-/** One problem as itself; several as one error of the first one's code that carries them all. */
-function combine(where: string, all: unknown[]): unknown {
-  const errors = all.filter((e, i) => all.indexOf(e) === i);
-  const first = errors[0];
-  if (errors.length === 1 || !(first instanceof OfflineError)) return first;
-  const offline = errors.filter((e): e is OfflineError => e instanceof OfflineError);
-  return new OfflineError(first.code, `${where}: ${offline.length} problems, first: ${first.message}`, {
-    file: first.file ?? where,
-    ...(first.expected !== undefined && { expected: first.expected }),
-    ...(first.found !== undefined && { found: first.found }),
-    problems: offline,
-  });
 }
 
 /** A decoder or tar error: the archive's bytes are damaged; name the entry they belong to. */

@@ -6,6 +6,7 @@ import { readBundle } from '../bundle/reader.js';
 import type { Output } from '../cli/output.js';
 import type { DockerEngine } from '../docker/engine.js';
 import { OfflineError } from '../errors.js';
+import { importOutputs } from '../selfcontained/in-place.js';
 import { startStack, waitForStack } from './compose-start.js';
 import { createEnvFile } from './env-file.js';
 import { type PlannedFile, planFiles } from './file-plan.js';
@@ -30,7 +31,7 @@ export async function runImport(
 ): Promise<ImportReport> {
   const started = performance.now();
   const location = await locateBundle(options.bundle);
-  if (!location.sidecar)
+  if (location.kind === 'archive' && !location.sidecar)
     output.warn(
       `${location.archiveName}: no .sha256 sidecar beside it; the media copy is not checked separately`,
     );
@@ -45,40 +46,50 @@ export async function runImport(
   let manifest: BundleManifest | undefined;
   let skipLast: string | undefined;
 
+  // An extracted folder may hold this import's target (in place): its outputs there are not "unlisted".
+  const inPlace = location.kind === 'folder' ? importOutputs(location.dir, options.target) : undefined;
+  const ignoreOwnOutputs = inPlace ? { ignoreUnlisted: inPlace } : {};
+
   try {
-    const result = await readBundle(location, {
-      onLists: async (m) => {
-        manifest = m;
-        output.info(`bundle ${m.name} ${m.version}: ${m.images.length} images, ${m.files.length} files`);
-        for (const warning of checkPlatforms(m, version, options.force)) output.warn(warning);
-        const toLoad = new Set<string>();
-        for (const archive of m.archives) {
-          for (const id of await missingImages(engine, m, archive.path)) toLoad.add(id);
-        }
-        await checkDiskSpace(m, version.rootDir, options.target, toLoad.size);
-        planned = new Map((await planFiles(m, options.target, options.force)).map((f) => [f.bundlePath, f]));
-        const last = m.archives.at(-1)?.path;
-        if (last && (await missingImages(engine, m, last)).length === 0) skipLast = last;
+    const result = await readBundle(
+      location,
+      {
+        onLists: async (m) => {
+          manifest = m;
+          output.info(`bundle ${m.name} ${m.version}: ${m.images.length} images, ${m.files.length} files`);
+          for (const warning of checkPlatforms(m, version, options.force)) output.warn(warning);
+          const toLoad = new Set<string>();
+          for (const archive of m.archives) {
+            for (const id of await missingImages(engine, m, archive.path)) toLoad.add(id);
+          }
+          await checkDiskSpace(m, version.rootDir, options.target, toLoad.size);
+          planned = new Map(
+            (await planFiles(m, options.target, options.force)).map((f) => [f.bundlePath, f]),
+          );
+          const last = m.archives.at(-1)?.path;
+          if (last && (await missingImages(engine, m, last)).length === 0) skipLast = last;
+        },
+        stopBefore: (p) => p === skipLast,
+        onEntry: async (entry) => {
+          const m = manifest as BundleManifest;
+          if (isImageArchive(entry.path)) {
+            output.info(`${entry.path}: loading into the engine`);
+            const outcome = await loadArchive(engine, m, entry.path, entry.stream);
+            loaded.push(...outcome.loaded);
+            skipped.push(...outcome.skipped);
+            readArchives.add(entry.path);
+            return;
+          }
+          const file = planned.get(entry.path);
+          if (!file || file.action === 'unchanged') {
+            entry.stream.resume();
+            return;
+          }
+          await staged.write(file, entry.stream, entry.executable);
+        },
       },
-      stopBefore: (p) => p === skipLast,
-      onEntry: async (entry) => {
-        const m = manifest as BundleManifest;
-        if (isImageArchive(entry.path)) {
-          output.info(`${entry.path}: loading into the engine`);
-          const outcome = await loadArchive(engine, m, entry.path, entry.stream);
-          loaded.push(...outcome.loaded);
-          skipped.push(...outcome.skipped);
-          readArchives.add(entry.path);
-          return;
-        }
-        const file = planned.get(entry.path);
-        if (!file || file.action === 'unchanged') {
-          entry.stream.resume();
-          return;
-        }
-        await staged.write(file, entry.stream, entry.executable);
-      },
-    });
+      ignoreOwnOutputs,
+    );
     const m = result.manifest;
     if (result.stoppedBefore) {
       const ids = m.archives.find((a) => a.path === result.stoppedBefore)?.images ?? [];

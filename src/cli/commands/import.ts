@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { connectDocker } from '../../docker/connect.js';
 import { runImport } from '../../import/run-import.js';
+import { defaultImportTarget } from '../../selfcontained/in-place.js';
 import { action } from '../run.js';
 
 export function registerImport(program: Command): void {
@@ -9,31 +10,33 @@ export function registerImport(program: Command): void {
     .description(
       'verify a bundle while it streams, load its images, place its files, and optionally start the stack',
     )
-    .argument('<bundle>', 'the bundle archive, any of its parts, or the folder holding them')
+    .argument(
+      '<bundle>',
+      'the bundle archive, any of its parts, the folder holding them, or an extracted bundle folder',
+    )
     .option(
       '-t, --target <dir>',
-      'folder for the stack files, the tiktoken cache and import-report.json',
-      '.',
+      'folder for the stack files, the tiktoken cache and import-report.json (default: the current folder; for an extracted bundle folder, its stack/ folder: the stack runs in place)',
     )
     .option('--start', 'start the stack (compose up -d, no build, no pull) and wait until it is healthy')
     .option('--timeout <seconds>', 'how long --start waits for healthy services', '180')
     .option('--force', 'go on despite a platform mismatch; replace changed files (each backed up first)')
     .addHelpText(
       'after',
-      '\nExample:\n  offline import /media/usb/demo-1.0.0.offline.tar.gz --target /opt/demo --start\n  offline import /media/usb --target /opt/demo          # the folder holding the parts',
+      '\nExample:\n  offline import /media/usb/demo-1.0.0.offline.tar.gz --target /opt/demo --start\n  offline import /media/usb --target /opt/demo          # the folder holding the parts\n  node offline.mjs import . --start                     # inside a bundle folder extracted with tar',
     )
     .action(
       action(
         async (
           output,
           bundle: string,
-          flags: { target: string; start?: boolean; timeout: string; force?: boolean },
+          flags: { target?: string; start?: boolean; timeout: string; force?: boolean },
         ) => {
           const engine = await connectDocker();
           const report = await runImport(
             {
               bundle,
-              target: flags.target,
+              target: flags.target ?? (await defaultImportTarget(bundle)),
               start: Boolean(flags.start),
               timeout: Number(flags.timeout),
               force: Boolean(flags.force),

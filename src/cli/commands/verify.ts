@@ -1,25 +1,40 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { STACK_DIR } from '../../bundle/layout.js';
 import { locateBundle } from '../../bundle/locate.js';
 import { readBundle } from '../../bundle/reader.js';
+import { importOutputs } from '../../selfcontained/in-place.js';
 import { action } from '../run.js';
 
 export function registerVerify(program: Command): void {
   program
     .command('verify')
     .description('check a bundle (or its parts) completely, streaming, without Docker; exit 3 on any problem')
-    .argument('<bundle>', 'the bundle archive, any of its parts, or the folder holding them')
+    .argument(
+      '<bundle>',
+      'the bundle archive, any of its parts, the folder holding them, or an extracted bundle folder',
+    )
     .addHelpText('after', '\nExample:\n  offline verify /media/usb/demo-1.0.0.offline.tar.gz.part001 --json')
     .action(
       action(async (output, bundle: string) => {
         const location = await locateBundle(bundle);
-        if (!location.sidecar)
+        if (location.kind === 'archive' && !location.sidecar)
           output.warn(`${location.archiveName}: no .sha256 sidecar; only the contents are checked`);
-        const result = await readBundle(location, {}, { failFast: false });
+        // An extracted folder may hold an in-place import (its stack/ folder): those files are not "unlisted".
+        const inPlace =
+          location.kind === 'folder'
+            ? importOutputs(location.dir, path.join(location.dir, STACK_DIR))
+            : undefined;
+        const result = await readBundle(
+          location,
+          {},
+          { failFast: false, ...(inPlace && { ignoreUnlisted: inPlace }) },
+        );
         const bytes = result.verified.reduce((sum, f) => sum + f.size, 0);
         return {
           data: {
             bundle: location.archiveName,
+            kind: location.kind,
             compression: location.compression,
             // What was checked on the media: each file with the sidecar's sha256 it matched.
             media: location.parts.map((part) => ({
@@ -30,7 +45,9 @@ export function registerVerify(program: Command): void {
             files: result.verified,
           },
           summary: [
-            `${location.archiveName}: ${location.parts.length} file(s) on the media${location.sidecar ? ' match the sidecar' : ''}; ${result.verified.length} bundle files (${bytes} bytes) verified, all good`,
+            location.kind === 'folder'
+              ? `${location.dir}: extracted bundle folder; ${result.verified.length} bundle files (${bytes} bytes) verified, all good`
+              : `${location.archiveName}: ${location.parts.length} file(s) on the media${location.sidecar ? ' match the sidecar' : ''}; ${result.verified.length} bundle files (${bytes} bytes) verified, all good`,
           ],
         };
       }),

@@ -1,0 +1,169 @@
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { finished } from 'node:stream/promises';
+import { HashStream } from '../checksum/hash-stream.js';
+import { OfflineError } from '../errors.js';
+import { resolveInside } from '../fs/safe-path.js';
+import { checkLists } from './bundle-lists.js';
+import { combineProblems } from './combine-errors.js';
+import { listFolderTree } from './folder-tree.js';
+import { CHECKSUMS_FILE, entryRank, MANIFEST_FILE } from './layout.js';
+import type { BundleLocation } from './locate.js';
+import type { BundleReadHandler, BundleReadResult, ReadOptions } from './reader.js';
+
+const MAX_LIST_BYTES = 64 * 1024 * 1024;
+const READ_CHUNK = 1024 * 1024;
+
+/**
+ * Reads an extracted bundle folder (what `tar xzf` left) with the checks the archive reader makes
+ * (docs/bundle-format.md section 4): manifest.json proven by checksums.sha256 first, then every listed file
+ * in archive order, hashed while it streams to the handler and compared with both lists; files neither list
+ * names (EUNLISTED, unless options.ignoreUnlisted says the import wrote them), listed files that are missing
+ * (EMISSING), symlinks and other non-regular files (EUNSAFE_PATH, never followed) are reported.
+ */
+export async function readFolderBundle(
+  location: BundleLocation,
+  handler: BundleReadHandler = {},
+  options: ReadOptions = {},
+): Promise<BundleReadResult> {
+  const failFast = options.failFast ?? true;
+  const where = location.archiveName;
+  const problems: OfflineError[] = [];
+  const report = (error: OfflineError) => {
+    if (failFast) throw error;
+    problems.push(error);
+  };
+  options.signal?.throwIfAborted();
+  const tree = await listFolderTree(location.dir, where);
+  const lists = checkLists(
+    await readList(location.dir, MANIFEST_FILE, tree.files, where),
+    await readList(location.dir, CHECKSUMS_FILE, tree.files, where),
+  );
+  for (const problem of tree.unsafe) report(problem);
+  const verified: BundleReadResult['verified'] = [{ path: MANIFEST_FILE, ...lists.manifestDigest }];
+  await handler.onLists?.(lists.manifest, lists.checksums);
+  let bytes = lists.manifestDigest.size;
+  let stoppedBefore: string | undefined;
+  const ordered = [...lists.expected.keys()].sort(
+    (a, b) => entryRank(a) - entryRank(b) || Buffer.compare(Buffer.from(a), Buffer.from(b)),
+  );
+  for (const rel of ordered) {
+    options.signal?.throwIfAborted();
+    if (handler.stopBefore?.(rel)) {
+      stoppedBefore = rel;
+      break;
+    }
+    const want = lists.expected.get(rel) as { sha256: string; size: number };
+    const found = tree.files.get(rel);
+    if (!found) {
+      if (!tree.unsafe.some((p) => p.file === rel)) {
+        report(
+          new OfflineError('EMISSING', `${rel}: listed in ${CHECKSUMS_FILE} but not in ${location.dir}`, {
+            file: rel,
+            expected: want.sha256,
+            found: 'nothing',
+          }),
+        );
+      }
+      continue;
+    }
+    if (found.size !== want.size) {
+      report(
+        new OfflineError('EBADSIZE', `${rel}: size differs from ${MANIFEST_FILE}`, {
+          file: rel,
+          expected: want.size,
+          found: found.size,
+        }),
+      );
+      continue;
+    }
+    const hasher = new HashStream((n) => options.onBytes?.(bytes + n));
+    hasher.on('error', () => {});
+    const source = await openNoFollow(location.dir, rel, where);
+    const onAbort = () => source.destroy(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    source.on('error', (error) => hasher.destroy(error));
+    source.pipe(hasher);
+    try {
+      await handler.onEntry?.({
+        path: rel,
+        size: found.size,
+        expected: want,
+        stream: hasher,
+        executable: (found.mode & 0o111) !== 0,
+      });
+      hasher.resume();
+      await finished(hasher);
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      source.destroy();
+    }
+    const digest = hasher.digest;
+    bytes += digest.size;
+    if (digest.sha256 !== want.sha256 || digest.size !== want.size) {
+      report(
+        new OfflineError('EINTEGRITY', `${rel}: sha256 differs from ${CHECKSUMS_FILE}`, {
+          file: rel,
+          expected: want.sha256,
+          found: digest.sha256,
+        }),
+      );
+      continue;
+    }
+    verified.push({ path: rel, sha256: digest.sha256, size: digest.size });
+    await handler.onEntryVerified?.(rel, digest);
+  }
+  if (stoppedBefore === undefined) {
+    for (const rel of tree.files.keys()) {
+      if (rel === MANIFEST_FILE || rel === CHECKSUMS_FILE || lists.expected.has(rel)) continue;
+      if (options.ignoreUnlisted?.(rel, lists.manifest)) continue;
+      report(
+        new OfflineError(
+          'EUNLISTED',
+          `${rel}: in ${location.dir} but not in ${CHECKSUMS_FILE} or ${MANIFEST_FILE}`,
+          {
+            file: rel,
+          },
+        ),
+      );
+    }
+  }
+  if (problems.length > 0) throw combineProblems(where, problems);
+  return {
+    manifest: lists.manifest,
+    checksums: lists.checksums,
+    verified,
+    ...(stoppedBefore !== undefined && { stoppedBefore }),
+  };
+}
+
+/** manifest.json or checksums.sha256: a regular file of sane size, read whole (they are small). */
+async function readList(
+  dir: string,
+  name: string,
+  files: Map<string, { size: number }>,
+  where: string,
+): Promise<Buffer> {
+  const info = files.get(name);
+  if (!info || info.size > MAX_LIST_BYTES) {
+    throw new OfflineError(
+      'EFORMAT',
+      `${where}: not an offline bundle folder (no regular file ${name}${info ? ' of sane size' : ''})`,
+      { file: path.join(dir, name), expected: name, found: info ? `${info.size} bytes` : 'nothing' },
+    );
+  }
+  const handle = await open(path.join(dir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A read stream on a listed file that refuses a symlink put there after the listing (O_NOFOLLOW). */
+async function openNoFollow(dir: string, rel: string, where: string) {
+  const file = resolveInside(dir, rel, where);
+  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  return handle.createReadStream({ highWaterMark: READ_CHUNK, autoClose: true });
+}
