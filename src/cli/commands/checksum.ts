@@ -6,7 +6,11 @@ import { action } from '../run.js';
 export function registerChecksum(program: Command): void {
   const checksum = program
     .command('checksum')
-    .description('write or verify a sha256sum-compatible checksum list for a folder');
+    .description('write or verify a sha256sum-compatible checksum list for a folder')
+    .addHelpText(
+      'after',
+      '\nExample:\n  offline checksum create ./bundle\n  offline checksum verify ./bundle   # exit 3 if any file changed',
+    );
 
   checksum
     .command('create')

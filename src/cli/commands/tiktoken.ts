@@ -13,7 +13,11 @@ function mib(bytes: number): string {
 export function registerTiktoken(program: Command): void {
   const tiktoken = program
     .command('tiktoken')
-    .description('prefetch tiktoken encodings into a cache that tiktoken and tiktoken-go find offline');
+    .description('prefetch tiktoken encodings into a cache that tiktoken and tiktoken-go find offline')
+    .addHelpText(
+      'after',
+      '\nExample:\n  offline tiktoken fetch --out ./tiktoken-cache --encodings cl100k_base,o200k_base\n  offline tiktoken verify ./tiktoken-cache   # then run the app with TIKTOKEN_CACHE_DIR=<that folder>',
+    );
 
   tiktoken
     .command('fetch')
