@@ -2,23 +2,21 @@
 // `sha256sum -c` against `offline checksum verify` (the built CLI, `node dist/cli/main.js`) on the same folder,
 // alternating them so both see the same warm page cache, and prints the ratio of the medians (target <= 1.10).
 
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CHECKSUMS_FILE } from '../src/checksum/directory.js';
+import { buildCli, builtCli } from './lib/cli.js';
 import { type Measured, measure, report } from './lib/measure.js';
 import type { Benchmark } from './run.js';
 
 const MiB = 1024 * 1024;
 const FILE_SIZE = 1024 * MiB;
 const ROUNDS = 3;
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cli = path.join(repo, 'dist/cli/main.js');
+const cli = builtCli;
 
 async function writeRandomFile(file: string, bytes: number): Promise<void> {
   const out = createWriteStream(file);
@@ -29,16 +27,10 @@ async function writeRandomFile(file: string, bytes: number): Promise<void> {
   await once(out, 'finish');
 }
 
-/** `npm run build`, so the figure is for the code in the tree, run as users run it. */
-function build(): void {
-  const result = spawnSync('npm', ['run', '--silent', 'build'], { cwd: repo, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`npm run build failed (exit ${result.status})`);
-}
-
 const median = (runs: Measured[]) => [...runs].sort((a, b) => a.seconds - b.seconds)[runs.length >> 1];
 
 async function run(): Promise<void> {
-  build();
+  buildCli();
   const dir = await mkdtemp(path.join(tmpdir(), 'offline-bench-checksum-'));
   try {
     await writeRandomFile(path.join(dir, 'big.bin'), FILE_SIZE);

@@ -6,11 +6,11 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connectDocker } from '../src/docker/connect.js';
 import type { DockerEngine } from '../src/docker/engine.js';
 import { buildContextStream } from '../src/export/build-context.js';
 import { ensureBusyboxBase } from '../tools/busybox-base.js';
+import { buildCli, builtCli } from './lib/cli.js';
 import { measure, measureShell, report } from './lib/measure.js';
 import type { Benchmark } from './run.js';
 
@@ -20,7 +20,6 @@ const GENERATION = 'v1'; // bump when the generated data changes
 const BASE_TAG = `offline-bench/export-base:${GENERATION}`;
 const APPS = ['alpha', 'beta', 'gamma'];
 const NAME = 'benchexport';
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** xorshift32: a fast seeded generator, so every run builds the same bytes. */
 function generator(seed: number): () => number {
@@ -133,7 +132,8 @@ export async function prepareExportStack(engine: DockerEngine): Promise<string> 
 async function run(): Promise<void> {
   const engine = await connectDocker();
   const dir = await prepareExportStack(engine);
-  const cli = [path.join(repo, 'node_modules/.bin/tsx'), path.join(repo, 'src/cli/main.ts')];
+  buildCli();
+  const cli = ['node', builtCli];
   const exportArgs = (out: string) => [
     ...cli.slice(1),
     'export',

@@ -10,6 +10,7 @@ const benchmarks: Benchmark[] = [
   // each benchmark module registers here, one line each
   (await import('./compression.bench.js')).compressionBench,
   (await import('./export.bench.js')).exportBench,
+  (await import('./import.bench.js')).importBench,
   (await import('./checksum.bench.js')).checksumBench,
   (await import('./tiktoken.bench.js')).tiktokenBench,
 ];

@@ -1,0 +1,126 @@
+// Import benchmark on the generated stack of the export benchmark (3 images on a shared ~200 MB base). In one
+// run, each way starting from an engine that has none of the stack's images (base included):
+//   plain     `docker load -i images.tar` of one uncompressed multi-image save (no verification at all)
+//   seed      `tar xzf` of the seed bundle, `sha256sum -c`, then `docker load` per image
+//   offline   `offline import` (verify + load in one streaming read of the .tar.gz)
+//   re-import `offline import` of the same bundle again, every image present
+// and prints: offline/plain (target <= 1.25), offline/seed (target < 1), re-import/first (target <= 0.05),
+// and offline's peak RSS (target <= 200 MiB).
+
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { connectDocker } from '../src/docker/connect.js';
+import type { DockerEngine } from '../src/docker/engine.js';
+import { prepareExportStack } from './export.bench.js';
+import { buildCli, builtCli } from './lib/cli.js';
+import { measure, measureShell, report } from './lib/measure.js';
+import type { Benchmark } from './run.js';
+
+const ROOT = '/tmp/offline-bench-import';
+const NAME = 'benchimport';
+const VERSION = 'v1';
+const APPS = ['alpha', 'beta', 'gamma'];
+const BASE_TAG = 'offline-bench/export-base:v1';
+const env = { OFFLINE_SILENT: '1', SOURCE_DATE_EPOCH: '1700000000' };
+
+/**
+ * Removes the stack's images and its base by ID (every tag, so the export benchmark's tags of the same images
+ * go too), so every way loads every layer.
+ */
+async function clearImages(engine: DockerEngine, images: string[]): Promise<void> {
+  for (const ref of [...images, BASE_TAG]) {
+    const info = await engine.inspectImage(ref);
+    if (info) await engine.removeImage(info.id, { force: true });
+  }
+  for (const ref of [...images, BASE_TAG]) {
+    if (await engine.inspectImage(ref)) throw new Error(`bench: ${ref} still in the engine after removal`);
+  }
+}
+
+async function run(): Promise<void> {
+  buildCli();
+  const engine = await connectDocker();
+  const stack = await prepareExportStack(engine);
+  await rm(ROOT, { recursive: true, force: true });
+  await mkdir(ROOT, { recursive: true });
+  const images = APPS.map((app) => `${NAME}_${app}:latest`);
+  const cli = (...args: string[]) => measure('node', [builtCli, ...args], { env });
+
+  // Not timed: the bundle, the plain save, the seed bundle, and the base kept aside to restore at the end.
+  const out = path.join(ROOT, 'out');
+  await cli(
+    'export',
+    '-f',
+    path.join(stack, 'docker-compose.yml'),
+    '--name',
+    NAME,
+    '--version',
+    VERSION,
+    '--out',
+    out,
+    '--pull',
+    'never',
+    '--force',
+    '--json',
+  );
+  const bundle = path.join(out, (await readdir(out)).find((f) => f.endsWith('.tar.gz')) ?? '');
+  const seedDir = path.join(ROOT, 'seed');
+  await measureShell(
+    [
+      `mkdir -p ${seedDir}/pack && cd ${seedDir}/pack`,
+      `docker save -o ${ROOT}/plain.tar ${images.join(' ')}`,
+      `docker save -o ${ROOT}/base.tar ${BASE_TAG}`,
+      ...images.map((ref, i) => `docker save -o image${i}.tar ${ref}`),
+      'sha256sum image*.tar > SHA256SUMS',
+      `tar czf ${seedDir}/bundle.tar.gz image*.tar SHA256SUMS`,
+      `cd ${seedDir} && rm -rf pack`,
+    ].join(' && '),
+  );
+
+  try {
+    await clearImages(engine, images);
+    const plain = await measureShell(`docker load -q -i ${ROOT}/plain.tar`);
+
+    await clearImages(engine, images);
+    const seed = await measureShell(
+      [
+        `cd ${seedDir} && rm -rf x && mkdir x && cd x`,
+        'tar xzf ../bundle.tar.gz',
+        'sha256sum -c --quiet SHA256SUMS',
+        'for f in image*.tar; do docker load -q -i "$f"; done',
+      ].join(' && '),
+    );
+
+    await clearImages(engine, images);
+    const first = await cli('import', bundle, '--target', path.join(ROOT, 'target1'), '--json');
+    const again = await cli('import', bundle, '--target', path.join(ROOT, 'target2'), '--json');
+    const loaded = (JSON.parse(again.stdout) as { report: { images: { loaded: string[] } } }).report.images;
+    if (loaded.loaded.length !== 0) throw new Error('re-import loaded images again');
+
+    report(
+      'import vs plain docker load',
+      { plain_s: plain.seconds, offline_s: first.seconds },
+      { ratio: first.seconds / plain.seconds, target: '<=1.25', pass: first.seconds / plain.seconds <= 1.25 },
+    );
+    report(
+      'import vs seed way',
+      { seed_s: seed.seconds, offline_s: first.seconds },
+      { ratio: first.seconds / seed.seconds, target: '<1', pass: first.seconds < seed.seconds },
+    );
+    report(
+      're-import of an unchanged bundle',
+      { first_s: first.seconds, again_s: again.seconds },
+      { ratio: again.seconds / first.seconds, target: '<=0.05', pass: again.seconds / first.seconds <= 0.05 },
+    );
+    report(
+      'import peak RSS',
+      { offline_MiB: first.peakRssMiB, plain_docker_cli_MiB: plain.peakRssMiB, target_MiB: 200 },
+      { ratio: first.peakRssMiB / 200, target: '<=1', pass: first.peakRssMiB <= 200 },
+    );
+  } finally {
+    await measureShell(`docker load -q -i ${ROOT}/base.tar`);
+    await rm(ROOT, { recursive: true, force: true });
+  }
+}
+
+export const importBench: Benchmark = { name: 'import', run };
