@@ -14,6 +14,7 @@ install: node_modules/.package-lock.json
 build: install
 	$(NPM) run --silent build
 	@chmod +x dist/cli/main.js
+	$(NPM) run --silent build:importer
 
 lint: install
 	npx biome check --error-on-warnings .

@@ -59,6 +59,18 @@ export interface BundleFile {
   sha256: string;
 }
 
+export interface BundleRuntime {
+  /** The single-file importer: `node offline.mjs import .` */
+  importer: string;
+  /** The Node versions it runs on. */
+  node: string;
+  /** The POSIX sh importer (sh, coreutils, docker). */
+  script: string;
+  /** With --with-runtime: a Node single executable (`./offline import .`) and the platform it runs on. */
+  executable?: string;
+  platform?: string;
+}
+
 export interface BundleManifest {
   format: typeof BUNDLE_FORMAT;
   schemaVersion: number;
@@ -76,7 +88,8 @@ export interface BundleManifest {
   tiktoken: { dir: string; entries: TiktokenEntry[] };
   env?: { template: string; generate: Record<string, GeneratedValue> };
   files: BundleFile[];
-  runtime?: { node: string; platform: string; executable?: string };
+  /** The importers the bundle carries (docs/bundle-format.md section 3). */
+  runtime?: BundleRuntime;
 }
 
 /**

@@ -55,4 +55,8 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv);
+// No top-level await: the single executable's CommonJS build (src/selfcontained/sea-build.ts) bundles this file.
+main(process.argv).catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -9,16 +9,20 @@ import { readBundle } from '../bundle/reader.js';
 import type { Digest } from '../checksum/hash-stream.js';
 import { toolVersion } from '../cli/version.js';
 import { OfflineError } from '../errors.js';
+import { stageImporters } from '../selfcontained/stage-importers.js';
 import { assembleManifest } from './assemble-manifest.js';
 import { existingBundleFiles } from './output-files.js';
 import { type ExportState, need } from './state.js';
 
 export type { PackedBundle };
 
-/** 8. manifest.json (section 3), README.txt and checksums.sha256; the archives' digests are reused, not re-read. */
+/**
+ * 8. The importers, manifest.json (section 3), README.txt and checksums.sha256; the archives' digests are
+ * reused, not re-read.
+ */
 export async function finalizeStep(state: ExportState): Promise<BundleManifest> {
   const compose = need(state.compose, 'compose');
-  const manifest = assembleManifest({
+  const assembled = assembleManifest({
     options: state.options,
     toolVersion: toolVersion(),
     createdAt: state.createdAt,
@@ -30,6 +34,10 @@ export async function finalizeStep(state: ExportState): Promise<BundleManifest> 
     cacheImages: state.cacheImages,
     buildCaches: state.buildCaches,
     tiktoken: state.tiktoken,
+  });
+  // offline.mjs, import.sh (and with --with-runtime the single executable), named in manifest.runtime.
+  const manifest = await stageImporters(state.stagingDir, assembled, {
+    withRuntime: state.options.withRuntime ?? false,
   });
   const known = new Map<string, Digest>([[IMAGES_ARCHIVE, need(state.imagesArchive, 'images archive')]]);
   if (state.cacheArchive) known.set(BUILD_CACHE_ARCHIVE, state.cacheArchive);

@@ -27,6 +27,8 @@ export interface ExportOptions {
   splitSize?: number;
   includeSecrets: boolean;
   force: boolean;
+  /** Also ship a Node single executable for this host's platform (`./offline import .` without Node). */
+  withRuntime?: boolean;
 }
 
 /** Compose's project name rules: lower case, only [a-z0-9_-]. */

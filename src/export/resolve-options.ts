@@ -26,6 +26,7 @@ export interface ExportFlags {
   buildCache?: boolean;
   includeSecrets?: boolean;
   force?: boolean;
+  withRuntime?: boolean;
 }
 
 const COMPRESSIONS: Compression[] = ['gzip', 'zstd', 'none'];
@@ -104,5 +105,6 @@ export async function resolveExportOptions(
     ...(flags.splitSize !== undefined && { splitSize: flags.splitSize }),
     includeSecrets: flags.includeSecrets ?? false,
     force: flags.force ?? false,
+    withRuntime: flags.withRuntime ?? false,
   };
 }

@@ -82,7 +82,7 @@ export async function runExport(
         timed('Build caches', 'buildCache', buildCacheStep, (s) =>
           s.options.buildCache && s.plan?.builds.length ? false : 'off',
         ),
-        timed('Manifest and checksums', 'manifest', async (s) => {
+        timed('Importers, manifest and checksums', 'manifest', async (s) => {
           result.manifest = await finalizeStep(s);
         }),
         timed('Pack', 'pack', async (s, report) => {

@@ -61,6 +61,10 @@ export function registerExport(program: Command): void {
     .option('--no-build-cache', 'do not ship build caches')
     .option('--include-secrets', 'ship files that look like secrets (.env, keys) instead of refusing')
     .option('--force', 'replace a bundle of the same name and version in --out')
+    .option(
+      '--with-runtime',
+      "also ship `offline`, a Node single executable for this host's platform (no Node needed to import)",
+    )
     .option('--json', 'print one JSON result object on stdout')
     .addHelpText(
       'after',
