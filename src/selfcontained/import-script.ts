@@ -12,7 +12,7 @@ import { OfflineError } from '../errors.js';
 import { shQuote } from './sh-quote.js';
 
 /** POSIX sh that prints a fresh value of the kind offline's import generates (coreutils and /proc only). */
-function generator(spec: GeneratedValue): string {
+export function secretCommand(spec: GeneratedValue): string {
   if (spec.kind === 'uuid') return 'cat /proc/sys/kernel/random/uuid';
   const bytes = `head -c ${spec.bytes} /dev/urandom`;
   return spec.kind === 'hex' ? `${bytes} | od -An -tx1 | tr -d ' \\n'` : `${bytes} | base64 | tr -d '\\n'`;
@@ -129,14 +129,14 @@ export function renderImportScript(manifest: Omit<BundleManifest, 'files'>): str
           '    case "$line" in',
           ...generate.map(
             ([key, spec]) =>
-              `      ${key}=|${key}=\\"\\"|${key}=\\'\\'|${key}=changeme|${key}=change-me|${key}=CHANGEME|${key}=\\<*\\>) printf '%s=%s\\n' ${key} "$(${generator(spec)})"; done_${key}=1 ;;`,
+              `      ${key}=|${key}=\\"\\"|${key}=\\'\\'|${key}=changeme|${key}=change-me|${key}=CHANGEME|${key}=\\<*\\>) printf '%s=%s\\n' ${key} "$(${secretCommand(spec)})"; done_${key}=1 ;;`,
           ),
           `      *) printf '%s\\n' "$line" ;;`,
           '    esac',
           `  done < "$TARGET/${template}" > "$TARGET/.env.tmp"`,
           ...generate.map(
             ([key, spec]) =>
-              `  [ "$done_${key}" = 1 ] || printf '%s=%s\\n' ${key} "$(${generator(spec)})" >> "$TARGET/.env.tmp"`,
+              `  [ "$done_${key}" = 1 ] || printf '%s=%s\\n' ${key} "$(${secretCommand(spec)})" >> "$TARGET/.env.tmp"`,
           ),
           '  mv "$TARGET/.env.tmp" "$TARGET/.env"',
           '  umask "$old_umask"',

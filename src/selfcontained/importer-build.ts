@@ -1,6 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OfflineError } from '../errors.js';
+import { importBuildTool } from './dev-import.js';
 
 /** The repository root, from src/selfcontained or dist/selfcontained (both two levels down). */
 export function packageRoot(): string {
@@ -43,6 +45,9 @@ const optionalAbsent = {
   },
 };
 
+/** Set by the single-file builds themselves ('esm' or 'cjs'): they carry no source to build from. */
+declare const OFFLINE_SINGLE_FILE: string | undefined;
+
 export type ImporterFormat = 'esm' | 'cjs';
 
 /**
@@ -51,7 +56,16 @@ export type ImporterFormat = 'esm' | 'cjs';
  * be CommonJS. Optional native addons stay out (see optionalAbsent). esbuild is a devDependency: only a checkout builds.
  */
 export async function buildImporter(outFile: string, version: string, format: ImporterFormat = 'esm') {
-  const esbuild = await import('esbuild');
+  if (typeof OFFLINE_SINGLE_FILE === 'string') {
+    throw new OfflineError(
+      'EUSAGE',
+      `building a ${format} importer needs the source; this is a single-file build`,
+      {
+        hint: 'export --with-runtime from a checkout of offline (make build, then node dist/cli/main.js)',
+      },
+    );
+  }
+  const esbuild = await importBuildTool<typeof import('esbuild')>('esbuild', 'build the bundled importers');
   await mkdir(path.dirname(outFile), { recursive: true });
   await esbuild.build({
     entryPoints: [path.join(packageRoot(), 'src', 'cli', 'main.ts')],

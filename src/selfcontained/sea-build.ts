@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { toolVersion } from '../cli/version.js';
 import { OfflineError } from '../errors.js';
+import { importBuildTool } from './dev-import.js';
 import { buildImporter } from './importer-build.js';
 
 /** The single executable's name in the bundle: `./offline import .` */
@@ -51,7 +52,10 @@ export async function buildExecutable(dest: string): Promise<{ platform: string 
       },
     );
     await copyFile(process.execPath, dest);
-    const { inject } = await import('postject');
+    const { inject } = await importBuildTool<typeof import('postject')>(
+      'postject',
+      'make the single executable',
+    );
     await inject(dest, 'NODE_SEA_BLOB', await readFile(blob), { sentinelFuse: SEA_FUSE });
     return { platform: hostPlatform() };
   } catch (error) {
