@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'EEXIST' // would overwrite a user's file
   | 'ESECRET' // a stack file looks like it holds secrets
   | 'EREGISTRY' // a registry answered with an error
+  | 'EAUTH' // a registry refused the credentials, or wants some
   | 'ETIMEOUT' // something did not finish in time
   | 'ESTART' // the stack did not become healthy
   | 'EINTERNAL';

@@ -5,6 +5,7 @@ import { registerChecksum } from './commands/checksum.js';
 import { exportVersionAlias, registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerPush } from './commands/push.js';
 import { registerTiktoken } from './commands/tiktoken.js';
 import { registerVerify } from './commands/verify.js';
 import { printUsageErrorJson } from './output.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerInspect(program);
   registerTiktoken(program);
+  registerPush(program);
   program.addHelpText(
     'after',
     `

@@ -1,0 +1,115 @@
+import { createReadStream } from 'node:fs';
+import { header, type RegistryClient } from './client.js';
+import type { SavedUpload, UploadState } from './upload-state.js';
+
+export interface Blob {
+  /** sha256:<hex> */
+  digest: string;
+  size: number;
+  file: string;
+}
+
+export type BlobOutcome = 'present' | 'mounted' | 'uploaded' | 'resumed';
+
+export interface BlobUploadOptions {
+  chunkSize: number;
+  state: UploadState;
+  /** A repository of the same registry known to hold the blob: try a cross-repository mount first. */
+  mountFrom?: string;
+}
+
+/**
+ * Puts one blob into a repository unless it is there: HEAD first, then a cross-repository mount when another
+ * repository has it, else a chunked upload (PATCH with Content-Range, then PUT ?digest=). The upload's location
+ * and offset are saved after every chunk, so a push that was killed continues where the registry says it
+ * stands (GET on the upload); an upload the registry no longer knows is started again.
+ */
+export async function pushBlob(
+  client: RegistryClient,
+  repository: string,
+  blob: Blob,
+  options: BlobUploadOptions,
+): Promise<BlobOutcome> {
+  const blobPath = `/v2/${repository}/blobs/${blob.digest}`;
+  const head = await client.request({ method: 'HEAD', url: blobPath, repositories: [repository] });
+  if (head.status === 200) return 'present';
+  if (head.status !== 404) throw client.unexpected(`HEAD ${blobPath}`, head);
+
+  let upload: SavedUpload | undefined = await resume(client, repository, blob, options.state);
+  const resumed = upload !== undefined;
+  if (!upload) {
+    const from = options.mountFrom;
+    const query = from ? `?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(from)}` : '';
+    const url = `/v2/${repository}/blobs/uploads/${query}`;
+    const started = await client.request({
+      method: 'POST',
+      url,
+      repositories: from ? [repository, from] : [repository],
+      headers: { 'content-length': '0' },
+    });
+    if (started.status === 201 && from) return 'mounted';
+    const location = header(started, 'location');
+    if (started.status !== 202 || !location) throw client.unexpected(`POST ${url}`, started);
+    upload = { location: absolute(client, location), offset: 0 };
+  }
+  const save = (current: SavedUpload) => options.state.save(client.origin, repository, blob.digest, current);
+  await save(upload);
+  while (upload.offset < blob.size) {
+    const start: number = upload.offset;
+    const end: number = Math.min(start + options.chunkSize, blob.size) - 1;
+    const patched = await client.request({
+      method: 'PATCH',
+      url: upload.location,
+      repositories: [repository],
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-range': `${start}-${end}`,
+        'content-length': String(end - start + 1),
+      },
+      body: () => createReadStream(blob.file, { start, end }),
+      countBytes: true,
+    });
+    const location = header(patched, 'location');
+    if (patched.status !== 202 || !location)
+      throw client.unexpected(`PATCH upload of ${blob.digest}`, patched);
+    upload = { location: absolute(client, location), offset: end + 1 };
+    await save(upload);
+  }
+  const done = new URL(upload.location);
+  done.searchParams.set('digest', blob.digest);
+  const put = await client.request({
+    method: 'PUT',
+    url: done.toString(),
+    repositories: [repository],
+    headers: { 'content-length': '0' },
+  });
+  if (put.status !== 201) throw client.unexpected(`PUT upload of ${blob.digest}`, put);
+  await options.state.remove(client.origin, repository, blob.digest);
+  return resumed ? 'resumed' : 'uploaded';
+}
+
+/** A saved upload the registry still knows, with the offset the registry reports (its Range header). */
+async function resume(client: RegistryClient, repository: string, blob: Blob, state: UploadState) {
+  const saved = await state.load(client.origin, repository, blob.digest);
+  if (!saved) return undefined;
+  const status = await client
+    .request({ method: 'GET', url: saved.location, repositories: [repository] })
+    .catch(() => undefined);
+  const range = status && /^(?:bytes=)?0-(\d+)$/.exec(header(status, 'range') ?? '');
+  const location = status && header(status, 'location');
+  if (status?.status !== 204 || !range || !location) {
+    await state.remove(client.origin, repository, blob.digest);
+    return undefined;
+  }
+  const received = Number(range[1]) + 1;
+  // An empty upload reports 0-0 too; distribution cannot tell 0 bytes from 1, so start over when unsure.
+  if (received <= 1 || received > blob.size) {
+    await state.remove(client.origin, repository, blob.digest);
+    return undefined;
+  }
+  return { location: absolute(client, location), offset: received };
+}
+
+function absolute(client: RegistryClient, location: string): string {
+  return new URL(location, client.origin).toString();
+}

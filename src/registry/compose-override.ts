@@ -1,0 +1,38 @@
+import { Readable } from 'node:stream';
+import YAML from 'yaml';
+import type { BundleManifest } from '../bundle/manifest.js';
+import { writeStreamAtomic } from '../fs/atomic-file.js';
+
+export const OVERRIDE_FILE = 'docker-compose.registry.yml';
+
+/**
+ * A compose override whose services' `image:` name the pushed images in the registry; used as
+ * `docker compose -f docker-compose.yml -f docker-compose.registry.yml pull` (then `up -d`), or as a second `-c`
+ * of `docker stack deploy`. Carries the compose file's `version:` when it has one: compose v1 refuses to merge
+ * files of different versions.
+ */
+export function composeOverride(
+  manifest: BundleManifest,
+  references: Map<string, string>,
+  composeText: string | undefined,
+  registry: string,
+): string {
+  const services: Record<string, { image: string }> = {};
+  for (const service of manifest.services) {
+    const reference = references.get(service.image);
+    if (reference) services[service.name] = { image: reference };
+  }
+  const version = composeText
+    ? (YAML.parse(composeText) as { version?: unknown } | null)?.version
+    : undefined;
+  const document = { ...(version !== undefined && { version: String(version) }), services };
+  const head = [
+    `# Written by offline push for ${manifest.name} ${manifest.version}: the stack's images from ${registry}.`,
+    `# docker compose -f ${manifest.compose.file.split('/').pop()} -f ${OVERRIDE_FILE} pull && ... up -d`,
+  ];
+  return `${head.join('\n')}\n${YAML.stringify(document)}`;
+}
+
+export async function writeComposeOverride(file: string, text: string): Promise<void> {
+  await writeStreamAtomic(Readable.from([Buffer.from(text)]), file);
+}

@@ -1,0 +1,124 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { IMAGES_ARCHIVE } from '../bundle/layout.js';
+import { locateBundle } from '../bundle/locate.js';
+import type { BundleManifest } from '../bundle/manifest.js';
+import { readBundle } from '../bundle/reader.js';
+import { OfflineError } from '../errors.js';
+import type { Credentials } from './auth.js';
+import { RegistryClient } from './client.js';
+import { composeOverride, writeComposeOverride } from './compose-override.js';
+import { type ArchiveImage, spoolImageArchive } from './image-archive.js';
+import { type PushReport, pushImages } from './pusher.js';
+import { parseTarget } from './target.js';
+import { UploadState } from './upload-state.js';
+
+export interface PushRequest {
+  bundle: string;
+  registry: string;
+  insecure: boolean;
+  ca?: string;
+  credentials?: Credentials;
+  chunkSize: number;
+  concurrency: number;
+  /** Where to write the compose override, if anywhere. */
+  composeOverride?: string;
+  signal?: AbortSignal;
+  onStep?: (message: string) => void;
+}
+
+export interface PushResult extends PushReport {
+  bundle: { name: string; version: string };
+  registry: string;
+  composeOverride?: string;
+}
+
+/**
+ * `offline push`: checks the registry answers (and the credentials) first, reads the bundle once, verifying every
+ * entry, with images/images.tar spooled to a temp folder as it streams, then pushes every image and, when asked,
+ * writes the compose override. Needs no Docker engine. The spool is removed in any case.
+ */
+export async function runPush(request: PushRequest): Promise<PushResult> {
+  const target = parseTarget(request.registry, request.insecure);
+  const ca = request.ca ? await readCa(request.ca) : undefined;
+  const client = new RegistryClient(target, {
+    ...(request.credentials && { credentials: request.credentials }),
+    ...(ca && { ca }),
+    ...(request.signal && { signal: request.signal }),
+  });
+  const spool = await mkdtemp(path.join(tmpdir(), 'offline-push-'));
+  try {
+    request.onStep?.(`checking ${target.host}`);
+    await client.ping();
+    const location = await locateBundle(request.bundle);
+    let manifest: BundleManifest | undefined;
+    let composeText: string | undefined;
+    let images: ArchiveImage[] | undefined;
+    request.onStep?.(`reading ${location.archiveName}`);
+    await readBundle(
+      location,
+      {
+        onLists: (m) => {
+          manifest = m;
+        },
+        onEntry: async (entry) => {
+          if (entry.path === IMAGES_ARCHIVE) {
+            images = await spoolImageArchive(
+              entry.stream,
+              spool,
+              `${location.archiveName}:${IMAGES_ARCHIVE}`,
+            );
+          } else if (entry.path === manifest?.compose.file) {
+            const chunks: Buffer[] = [];
+            for await (const chunk of entry.stream) chunks.push(chunk as Buffer);
+            composeText = Buffer.concat(chunks).toString('utf8');
+          }
+        },
+      },
+      { ...(request.signal && { signal: request.signal }) },
+    );
+    if (!manifest || !images) {
+      throw new OfflineError('EMISSING', `${location.archiveName}: has no ${IMAGES_ARCHIVE} to push`, {
+        file: location.archiveName,
+      });
+    }
+    request.onStep?.(`pushing ${images.length} image(s) to ${target.host}`);
+    const report = await pushImages(client, images, target, {
+      chunkSize: request.chunkSize,
+      concurrency: request.concurrency,
+      state: new UploadState(),
+    });
+    const result: PushResult = {
+      bundle: { name: manifest.name, version: manifest.version },
+      registry: request.registry,
+      ...report,
+    };
+    if (request.composeOverride) {
+      const references = new Map(
+        report.images.flatMap((i) => i.tags.map((t) => [t.source, t.reference] as const)),
+      );
+      await writeComposeOverride(
+        request.composeOverride,
+        composeOverride(manifest, references, composeText, request.registry),
+      );
+      result.composeOverride = path.resolve(request.composeOverride);
+    }
+    return result;
+  } finally {
+    client.close();
+    await rm(spool, { recursive: true, force: true });
+  }
+}
+
+async function readCa(file: string): Promise<Buffer> {
+  return readFile(file).catch((error: NodeJS.ErrnoException) => {
+    throw new OfflineError(
+      'EUSAGE',
+      `--ca ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`,
+      {
+        file,
+      },
+    );
+  });
+}

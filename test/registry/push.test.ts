@@ -1,0 +1,229 @@
+import { execFileSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DockerEngine } from '../../src/docker/engine.js';
+import { type Fixture, makeBundle } from '../support/bundle-fixture.js';
+import { runCli } from '../support/cli.js';
+import { removeImages, requireDocker, uniqueName } from '../support/docker.js';
+import { tempDir } from '../support/temp-dir.js';
+import { type CountingProxy, startCountingProxy } from './support/counting-proxy.js';
+import { buildImage, fetchManifest, spawnCli } from './support/images.js';
+import { freePort, startRegistry, type TestRegistry } from './support/registry-server.js';
+
+const MiB = 1024 * 1024;
+let engine: DockerEngine;
+let registry: TestRegistry;
+let authRegistry: TestRegistry;
+let fixture: Fixture;
+let name: string;
+let app: string;
+let worker: string;
+const pulled: string[] = [];
+const proxies: CountingProxy[] = [];
+
+const compose = () => `version: "3.8"
+services:
+  app:
+    image: ${app}
+  worker:
+    image: ${worker}
+    command: ["sh", "-c", "cat /worker.txt && sleep 3600"]
+`;
+
+beforeAll(async () => {
+  const docker = await requireDocker();
+  engine = docker.engine;
+  name = uniqueName('offline-push');
+  app = `${name}-app:1.0`;
+  worker = `${name}-worker:1.0`;
+  // 6 MB of random bytes: a layer of several upload chunks at --chunk-size 1M.
+  await buildImage(engine, `FROM ${docker.baseImage}\nRUN head -c 6000000 /dev/urandom > /data.bin\n`, app);
+  await buildImage(engine, `FROM ${app}\nRUN echo worker > /worker.txt\n`, worker);
+  fixture = await makeBundle({
+    name: 'pushdemo',
+    engine,
+    images: [app, worker],
+    files: { 'stack/docker-compose.yml': compose() },
+    manifest: (m) => ({
+      ...m,
+      services: [
+        { name: 'app', image: app, built: true, healthcheck: false, profiles: [] },
+        { name: 'worker', image: worker, built: true, healthcheck: false, profiles: [] },
+      ],
+    }),
+  });
+  // The images now exist only in the bundle: a pull must fetch every layer from the registry.
+  await removeImages(engine, [worker, app]);
+  registry = await startRegistry();
+  authRegistry = await startRegistry({ alice: 's3cret' });
+});
+
+afterAll(async () => {
+  await removeImages(engine, [...pulled, worker, app]);
+  for (const proxy of proxies) await proxy.close();
+  await registry?.stop();
+  await authRegistry?.stop();
+  await fixture?.cleanup();
+});
+
+const idOf = (tag: string) => fixture.manifest.images.find((i) => i.tags.includes(tag))?.id;
+
+async function pullAndCompare(host: string, prefix: string): Promise<void> {
+  for (const tag of [app, worker]) {
+    const ref = `${host}/${prefix}/${tag}`;
+    pulled.push(ref);
+    await engine.pullImage(ref);
+    expect((await engine.inspectImage(ref))?.id).toBe(idOf(tag));
+  }
+}
+
+describe('offline push', () => {
+  it('pushes every image so that docker pulls the exported image IDs, and writes a compose override', async () => {
+    const dir = await tempDir();
+    const override = path.join(dir, 'docker-compose.registry.yml');
+    const result = await runCli(
+      [
+        'push',
+        fixture.archive,
+        '--registry',
+        `${registry.host}/${name}`,
+        '--insecure',
+        '--compose-override',
+        override,
+        '--json',
+      ],
+      { env: { OFFLINE_UPLOAD_STATE_DIR: path.join(dir, 'state') } },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const json = result.json as { blobs: Record<string, number>; bytesSent: number; images: unknown[] };
+    expect(json.images).toHaveLength(2);
+    expect(json.blobs.uploaded).toBeGreaterThan(0);
+    expect(json.bytesSent).toBeGreaterThan(6_000_000);
+
+    const { manifest } = await fetchManifest(registry.host, `${name}/${app.split(':')[0]}`, '1.0');
+    expect(manifest?.config.digest).toBe(idOf(app));
+    expect(new Set(manifest?.layers.map((l) => l.mediaType))).toEqual(
+      new Set(['application/vnd.docker.image.rootfs.diff.tar']),
+    );
+    await pullAndCompare(registry.host, name);
+
+    // The override, merged by compose with the bundle's compose file, points each service at the registry.
+    await writeFile(path.join(dir, 'docker-compose.yml'), compose());
+    const merged = execFileSync(
+      'docker-compose',
+      ['-f', 'docker-compose.yml', '-f', 'docker-compose.registry.yml', 'config'],
+      { cwd: dir, encoding: 'utf8' },
+    );
+    expect(merged).toContain(`image: ${registry.host}/${name}/${app}`);
+    expect(merged).toContain(`image: ${registry.host}/${name}/${worker}`);
+    expect(await readFile(override, 'utf8')).toMatch(/^version: "?3\.8"?$/m);
+  });
+
+  it('sends no blob the second time: every blob is found by HEAD', async () => {
+    const dir = await tempDir();
+    const proxy = await startCountingProxy(registry.host);
+    proxies.push(proxy);
+    const result = await runCli(
+      ['push', fixture.archive, '--registry', `${proxy.host}/${name}`, '--insecure', '--json'],
+      { env: { OFFLINE_UPLOAD_STATE_DIR: dir } },
+    );
+    expect(result.code).toBe(0);
+    const json = result.json as { blobs: Record<string, number>; bytesSent: number };
+    expect(json.bytesSent).toBe(0);
+    expect(Number(json.blobs.uploaded) + Number(json.blobs.resumed) + Number(json.blobs.mounted)).toBe(0);
+    expect(json.blobs.present).toBeGreaterThan(0);
+    expect(proxy.uploadRequests()).toEqual([]);
+    expect(proxy.uploadBytes).toBe(0);
+    expect(proxy.requests.filter((r) => r.method === 'HEAD').length).toBe(json.blobs.present);
+  });
+
+  it('continues a push killed in the middle of a blob from where the registry stands', async () => {
+    const state = await tempDir();
+    const prefix = `${name}-resume`;
+    const proxy = await startCountingProxy(registry.host);
+    proxies.push(proxy);
+    // Hold the first chunk past 3 MiB (of the 6 MB layer): the registry has 3 chunks, the client is killed.
+    let held = false;
+    proxy.hold = (r) => {
+      const start = Number(/^(\d+)-/.exec(String(r.headers['content-range'] ?? ''))?.[1] ?? -1);
+      if (r.method !== 'PATCH' || start < 3 * MiB) return false;
+      held = true;
+      return true;
+    };
+    const args = ['push', fixture.archive, '--registry', `${proxy.host}/${prefix}`, '--insecure', '--json'];
+    const flags = ['--chunk-size', '1M', '--concurrency', '1'];
+    const first = spawnCli([...args, ...flags], { OFFLINE_UPLOAD_STATE_DIR: state });
+    const deadline = Date.now() + 60_000;
+    while (!held && Date.now() < deadline && first.child.exitCode === null) await sleep(20);
+    expect(held).toBe(true);
+    first.child.kill('SIGKILL');
+    expect((await first.done).signal).toBe('SIGKILL');
+    expect((await fetchManifest(registry.host, `${prefix}/${app.split(':')[0]}`, '1.0')).status).toBe(404);
+
+    proxy.hold = undefined;
+    const second = await runCli([...args, ...flags], { env: { OFFLINE_UPLOAD_STATE_DIR: state } });
+    expect(second.stderr).toBe('');
+    expect(second.code).toBe(0);
+    const json = second.json as { blobs: Record<string, number>; bytesSent: number };
+    expect(json.blobs.resumed).toBe(1);
+    expect(json.blobs.present).toBeGreaterThan(0);
+    // Without the resume the 6 MB layer alone would be sent again in full.
+    expect(json.bytesSent).toBeLessThan(6_000_000 - 2 * MiB);
+    await pullAndCompare(registry.host, prefix);
+  });
+
+  it('pushes with basic auth, and names a refused or missing login EAUTH', async () => {
+    const state = await tempDir();
+    const args = [
+      'push',
+      fixture.archive,
+      '--registry',
+      `${authRegistry.host}/${name}`,
+      '--insecure',
+      '--json',
+    ];
+    const env = { OFFLINE_UPLOAD_STATE_DIR: state };
+    const wrong = await runCli(args, {
+      env: { ...env, OFFLINE_REGISTRY_USER: 'alice', OFFLINE_REGISTRY_PASSWORD: 'wrong' },
+    });
+    expect(wrong.code).toBe(1);
+    expect(wrong.json?.error).toMatchObject({ code: 'EAUTH' });
+    expect(wrong.stderr).toMatch(/refused the credentials of user "alice"/);
+    const none = await runCli(args, { env });
+    expect(none.json?.error).toMatchObject({ code: 'EAUTH' });
+    expect(none.stderr).toMatch(/asks for credentials/);
+
+    const right = await runCli(args, {
+      env: { ...env, OFFLINE_REGISTRY_USER: 'alice', OFFLINE_REGISTRY_PASSWORD: 's3cret' },
+    });
+    expect(right.stderr).toBe('');
+    expect(right.code).toBe(0);
+    const repo = `${name}/${app.split(':')[0]}`;
+    expect((await fetchManifest(authRegistry.host, repo, '1.0')).status).toBe(401);
+    const { manifest } = await fetchManifest(authRegistry.host, repo, '1.0', 'alice:s3cret');
+    expect(manifest?.config.digest).toBe(idOf(app));
+  });
+
+  it('names an unreachable registry EREGISTRY and a bad address EUSAGE', async () => {
+    const port = await freePort();
+    const down = await runCli([
+      'push',
+      fixture.archive,
+      '--registry',
+      `127.0.0.1:${port}`,
+      '--insecure',
+      '--json',
+    ]);
+    expect(down.code).toBe(1);
+    expect(down.json?.error).toMatchObject({ code: 'EREGISTRY' });
+    const bad = await runCli(['push', fixture.archive, '--registry', 'http://x/Y', '--json']);
+    expect(bad.code).toBe(2);
+    expect(bad.json?.error).toMatchObject({ code: 'EUSAGE' });
+  });
+});
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,70 @@
+import http from 'node:http';
+
+export interface ProxyRequest {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+export interface CountingProxy {
+  host: string;
+  /** Every request seen, in order. */
+  requests: ProxyRequest[];
+  /** Body bytes of blob upload requests (PATCH, and PUT to /blobs/uploads/). */
+  uploadBytes: number;
+  /** Blob upload requests (PATCH, and PUT to /blobs/uploads/). */
+  uploadRequests(): ProxyRequest[];
+  /**
+   * Decides per request: forward it, or hold it (never forwarded, never answered) e.g. to kill the client while
+   * the registry has seen exactly what came before.
+   */
+  hold?: (request: ProxyRequest) => boolean;
+  close(): Promise<void>;
+}
+
+const isUpload = (r: ProxyRequest) =>
+  r.path.includes('/blobs/uploads/') && (r.method === 'PATCH' || r.method === 'PUT');
+
+/** A plain HTTP proxy in front of a registry that counts what the client sends. */
+export async function startCountingProxy(upstream: string): Promise<CountingProxy> {
+  const held = new Set<http.ServerResponse>();
+  const proxy: CountingProxy = {
+    host: '',
+    requests: [],
+    uploadBytes: 0,
+    uploadRequests: () => proxy.requests.filter(isUpload),
+    close: () =>
+      new Promise((resolve) => {
+        for (const res of held) res.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  const server = http.createServer((req, res) => {
+    const request = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers };
+    proxy.requests.push(request);
+    if (proxy.hold?.(request)) {
+      held.add(res);
+      req.resume();
+      return;
+    }
+    const upload = isUpload(request);
+    const out = http.request(
+      `http://${upstream}${request.path}`,
+      { method: request.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    out.on('error', () => res.destroy());
+    req.on('data', (chunk: Buffer) => {
+      if (upload) proxy.uploadBytes += chunk.length;
+    });
+    req.pipe(out);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  proxy.host = `127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  return proxy;
+}
