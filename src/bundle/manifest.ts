@@ -36,8 +36,13 @@ export interface BundleService {
 
 export interface BuildCacheEntry {
   service: string;
+  /** The build context inside the bundle (stack/...). */
   context: string;
+  /** Relative to the context. */
   dockerfile: string;
+  /** The service's build args and target, so a rebuild asks for the same build (absent: none). */
+  args?: Record<string, string>;
+  target?: string;
   stages: { target: string; tag: string; id: string }[];
   bases: string[];
 }

@@ -5,7 +5,9 @@ import { registerChecksum } from './commands/checksum.js';
 import { exportVersionAlias, registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerDeploy } from './commands/deploy.js';
 import { registerPush } from './commands/push.js';
+import { registerRebuild } from './commands/rebuild.js';
 import { registerTiktoken } from './commands/tiktoken.js';
 import { registerVerify } from './commands/verify.js';
 import { printUsageErrorJson } from './output.js';
@@ -26,8 +28,10 @@ export function buildProgram(): Command {
   registerImport(program);
   registerVerify(program);
   registerInspect(program);
+  registerRebuild(program);
   registerTiktoken(program);
   registerPush(program);
+  registerDeploy(program);
   program.addHelpText(
     'after',
     `

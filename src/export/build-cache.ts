@@ -41,6 +41,8 @@ export async function buildStageImages(
         .filter(Boolean)
         .join('/'),
       dockerfile: planned.build.dockerfile,
+      ...(Object.keys(planned.build.args).length > 0 && { args: planned.build.args }),
+      ...(planned.build.target !== undefined && { target: planned.build.target }),
       stages,
       bases: planned.dockerfile.bases.map(withTag),
     });

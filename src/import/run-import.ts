@@ -14,7 +14,7 @@ import { ensureImagesTagged, loadArchive, missingImages } from './image-loader.j
 import { restoreImageSnapshot, takeImageSnapshot } from './image-snapshot.js';
 import type { ImportOptions } from './options.js';
 import { checkDiskSpace, checkPlatforms } from './preflight.js';
-import { buildReport, type ImportReport, writeReport } from './report.js';
+import { buildReport, type ImportReport, writeManifestCopy, writeReport } from './report.js';
 import { StagedFiles } from './staged-files.js';
 import { isImageArchive } from './target-layout.js';
 
@@ -110,6 +110,7 @@ export async function runImport(
     if (env) report.env = env;
     if (m.tiktoken.entries.length > 0) report.tiktokenCacheDir = path.resolve(options.target, m.tiktoken.dir);
     report.timings.import = seconds(started);
+    await writeManifestCopy(options.target, m);
     await writeReport(options.target, report);
     if (options.start) {
       const command = await startStack(m, options.target);

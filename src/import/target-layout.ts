@@ -19,3 +19,6 @@ export function targetPathFor(bundlePath: string): string {
 
 export const REPORT_FILE = 'import-report.json';
 export const ENV_FILE = '.env';
+
+/** The manifest of the last bundle imported, kept for `offline rebuild` (its build caches and services). */
+export const MANIFEST_COPY = '.offline/manifest.json';

@@ -1,0 +1,132 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { STACK_DIR } from '../bundle/layout.js';
+import { type BuildCacheEntry, type BundleManifest, parseManifest } from '../bundle/manifest.js';
+import type { DockerEngine } from '../docker/engine.js';
+import { OfflineError } from '../errors.js';
+import { buildContextStream } from '../export/build-context.js';
+import { MANIFEST_COPY } from './target-layout.js';
+
+export interface RebuildOptions {
+  service: string;
+  /** The folder an earlier `offline import` wrote (holds .offline/manifest.json). */
+  target: string;
+  /** The changed source; default: the service's context as imported under the target. */
+  context?: string;
+}
+
+export interface RebuildResult {
+  service: string;
+  image: string;
+  id: string;
+  previousId?: string;
+  context: string;
+  cacheFrom: string[];
+  /** Build steps, and how many the engine took from the cache. */
+  steps: number;
+  cached: number;
+}
+
+/**
+ * Rebuilds one service on the air-gapped host from changed source with the classic builder, offering the
+ * bundle's build cache (its stage images and FROM bases, loaded by the import, plus the service's current
+ * image) as `cachefrom`, never pulling: steps whose inputs did not change come from the cache. The new image
+ * takes the service's tag, so `docker compose up -d` runs it.
+ */
+export async function runRebuild(
+  engine: DockerEngine,
+  options: RebuildOptions,
+  onLine?: (line: string) => void,
+): Promise<RebuildResult> {
+  const manifest = await readManifestCopy(options.target);
+  const service = manifest.services.find((s) => s.name === options.service);
+  if (!service) {
+    throw new OfflineError('EUSAGE', `${options.service}: no such service in bundle ${manifest.name}`, {
+      file: options.service,
+      expected: manifest.services.map((s) => s.name).join(', '),
+    });
+  }
+  const cache = manifest.buildCaches.find((c) => c.service === options.service);
+  if (!cache) {
+    throw new OfflineError(
+      'EUSAGE',
+      `${options.service}: bundle ${manifest.name} carries no build cache for it (export with buildCache: true or --build-cache)`,
+      { file: options.service },
+    );
+  }
+  const context = path.resolve(options.context ?? importedContext(options.target, cache));
+  const dockerfile = path.join(context, cache.dockerfile);
+  if (!(await stat(dockerfile).catch(() => undefined))?.isFile()) {
+    throw new OfflineError('EMISSING', `${dockerfile}: no Dockerfile in the build context`, {
+      file: dockerfile,
+    });
+  }
+  const cacheFrom = await cacheImages(engine, cache, service.image);
+  const previous = await engine.inspectImage(service.image);
+  let steps = 0;
+  let cached = 0;
+  const id = await engine.buildImage(
+    await buildContextStream(context, cache.dockerfile),
+    {
+      tags: [service.image],
+      dockerfile: cache.dockerfile,
+      ...(cache.args && { buildArgs: cache.args }),
+      ...(cache.target !== undefined && { target: cache.target }),
+      cacheFrom,
+      pull: false,
+    },
+    (event) => {
+      const line = event.stream?.trim();
+      if (!line) return;
+      if (/^Step \d+\/\d+ :/.test(line)) steps++;
+      if (line === '---> Using cache') cached++;
+      onLine?.(line);
+    },
+  );
+  return {
+    service: options.service,
+    image: service.image,
+    id,
+    ...(previous && { previousId: previous.id }),
+    context,
+    cacheFrom,
+    steps,
+    cached,
+  };
+}
+
+async function readManifestCopy(target: string): Promise<BundleManifest> {
+  const file = path.join(target, MANIFEST_COPY);
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+    throw new OfflineError('EUSAGE', `${file}: not found; ${target} is not a folder offline import wrote`, {
+      file,
+      hint: 'pass --target with the folder you imported the bundle into',
+    });
+  });
+  return parseManifest(text, file);
+}
+
+/** Where the import put the service's context: the stack's files sit at the top of the target. */
+function importedContext(target: string, cache: BuildCacheEntry): string {
+  const inStack = cache.context === STACK_DIR ? '' : cache.context.replace(`${STACK_DIR}/`, '');
+  return path.join(target, inStack);
+}
+
+/** The stage images and bases of the cache, and the service's current image when present; all must exist. */
+async function cacheImages(engine: DockerEngine, cache: BuildCacheEntry, image: string): Promise<string[]> {
+  const refs = [...cache.stages.map((s) => s.tag), ...cache.bases];
+  for (const ref of refs) {
+    if (!(await engine.inspectImage(ref))) {
+      throw new OfflineError(
+        'EMISSING',
+        `${ref}: build cache image not in the engine; import the bundle first`,
+        {
+          file: ref,
+        },
+      );
+    }
+  }
+  if (await engine.inspectImage(image)) refs.push(image);
+  return refs;
+}
