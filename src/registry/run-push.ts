@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { IMAGES_ARCHIVE } from '../bundle/layout.js';
@@ -8,9 +8,10 @@ import { readBundle } from '../bundle/reader.js';
 import { OfflineError } from '../errors.js';
 import type { Credentials } from './auth.js';
 import { RegistryClient } from './client.js';
-import { composeOverride, writeComposeOverride } from './compose-override.js';
+import { composeOverride, OVERRIDE_FILE, writeComposeOverride } from './compose-override.js';
 import { type ArchiveImage, spoolImageArchive } from './image-archive.js';
 import { type PushReport, pushImages } from './pusher.js';
+import { isStackFile, writeStackFile } from './stack-files.js';
 import { parseTarget } from './target.js';
 import { UploadState } from './upload-state.js';
 
@@ -24,14 +25,20 @@ export interface PushRequest {
   concurrency: number;
   /** Where to write the compose override, if anywhere. */
   composeOverride?: string;
+  /** Also place the bundle's stack files here (for a deploy), with the override beside the compose file. */
+  stackDir?: string;
   signal?: AbortSignal;
   onStep?: (message: string) => void;
 }
 
 export interface PushResult extends PushReport {
   bundle: { name: string; version: string };
+  /** The compose project the bundle names (a deploy's default stack name). */
+  project: string;
   registry: string;
   composeOverride?: string;
+  /** With stackDir: the compose file placed there. */
+  composeFile?: string;
 }
 
 /**
@@ -69,6 +76,10 @@ export async function runPush(request: PushRequest): Promise<PushResult> {
               spool,
               `${location.archiveName}:${IMAGES_ARCHIVE}`,
             );
+          } else if (request.stackDir && isStackFile(entry.path)) {
+            // Staged beside the spool: placed in stackDir only once the whole bundle is verified.
+            const written = await writeStackFile(entry, path.join(spool, 'stack'));
+            if (entry.path === manifest?.compose.file) composeText = await readFile(written, 'utf8');
           } else if (entry.path === manifest?.compose.file) {
             const chunks: Buffer[] = [];
             for await (const chunk of entry.stream) chunks.push(chunk as Buffer);
@@ -91,18 +102,27 @@ export async function runPush(request: PushRequest): Promise<PushResult> {
     });
     const result: PushResult = {
       bundle: { name: manifest.name, version: manifest.version },
+      project: manifest.project,
       registry: request.registry,
       ...report,
     };
-    if (request.composeOverride) {
+    if (request.stackDir && composeText !== undefined) {
+      await mkdir(request.stackDir, { recursive: true });
+      await cp(path.join(spool, 'stack'), request.stackDir, { recursive: true, force: true });
+      result.composeFile = path.resolve(request.stackDir, manifest.compose.file.replace(/^stack\//, ''));
+    }
+    const overrideFile =
+      request.composeOverride ??
+      (result.composeFile && path.join(path.dirname(result.composeFile), OVERRIDE_FILE));
+    if (overrideFile) {
       const references = new Map(
         report.images.flatMap((i) => i.tags.map((t) => [t.source, t.reference] as const)),
       );
       await writeComposeOverride(
-        request.composeOverride,
+        overrideFile,
         composeOverride(manifest, references, composeText, request.registry),
       );
-      result.composeOverride = path.resolve(request.composeOverride);
+      result.composeOverride = path.resolve(overrideFile);
     }
     return result;
   } finally {

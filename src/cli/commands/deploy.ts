@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { OfflineError } from '../../errors.js';
+import { runPush } from '../../registry/run-push.js';
+import { deployStack, waitForStack } from '../../registry/stack-deploy.js';
+import { action } from '../run.js';
+import { addRegistryOptions, pushRequest, pushSummary, type RegistryFlags } from './registry-options.js';
+
+interface DeployFlags extends RegistryFlags {
+  swarm?: boolean;
+  target: string;
+  name?: string;
+  timeout: string;
+}
+
+export function registerDeploy(program: Command): void {
+  const command = program
+    .command('deploy')
+    .description(
+      'push a bundle into a registry and deploy its stack on a Docker Swarm (docker stack deploy), whose nodes pull from the registry',
+    )
+    .argument('<bundle>', 'the bundle archive, any of its parts, or the folder holding them');
+  addRegistryOptions(command)
+    .option('--swarm', 'deploy with docker stack deploy on the Swarm manager DOCKER_HOST names (required)')
+    .requiredOption('-t, --target <dir>', "folder for the stack's files and docker-compose.registry.yml")
+    .option('--name <stack>', "the stack's name (default: the bundle's compose project)")
+    .option('--timeout <seconds>', 'how long to wait for every service to run all its replicas', '180')
+    .addHelpText(
+      'after',
+      '\nExample:\n  offline deploy ./demo-1.0.0.offline.tar.gz --swarm --registry registry.local:5000/demo --target /opt/demo',
+    )
+    .action(
+      action(async (output, bundle: string, flags: DeployFlags) => {
+        if (!flags.swarm) {
+          throw new OfflineError('EUSAGE', 'deploy needs --swarm (the only orchestrator it deploys to)');
+        }
+        const timeout = Number(flags.timeout);
+        const result = await runPush({
+          ...(await pushRequest(bundle, flags, output)),
+          stackDir: flags.target,
+        });
+        const name = flags.name ?? result.project;
+        if (!result.composeFile || !result.composeOverride) {
+          throw new OfflineError('EFORMAT', `${bundle}: the bundle has no compose file to deploy`, {
+            file: bundle,
+          });
+        }
+        await deployStack(name, result.composeFile, result.composeOverride);
+        const services = await waitForStack(name, timeout);
+        return {
+          data: { ...result, stack: { name, services } },
+          summary: [
+            ...pushSummary(result),
+            `deployed stack ${name}: ${services.map((s) => `${s.name} ${s.replicas}`).join(', ')}`,
+          ],
+        };
+      }),
+    );
+}

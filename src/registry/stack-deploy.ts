@@ -1,0 +1,67 @@
+import path from 'node:path';
+import { runTool } from '../compose/run-tool.js';
+import { OfflineError } from '../errors.js';
+
+export interface StackService {
+  name: string;
+  /** Running and wanted tasks, from `docker stack services` (e.g. 1/1). */
+  replicas: string;
+}
+
+/**
+ * `docker stack deploy -c <compose> -c <override> --with-registry-auth <name>` through the docker CLI (stacks have no
+ * engine API), on the engine DOCKER_HOST names, which must be a Swarm manager. Swarm nodes then pull the images
+ * from the registry the override names.
+ */
+export async function deployStack(name: string, composeFile: string, overrideFile: string): Promise<void> {
+  const args = ['stack', 'deploy', '-c', composeFile, '-c', overrideFile, '--with-registry-auth', name];
+  const run = await runTool('docker', args, { cwd: path.dirname(composeFile) });
+  if (run.missing) {
+    throw new OfflineError('EDOCKER', 'docker stack deploy needs the docker CLI, which is not installed', {
+      hint: 'install the docker CLI on this host, or run the recipe in README.md on a Swarm manager',
+    });
+  }
+  if (run.code !== 0) {
+    const reason = run.stderr.trim().split('\n').at(-1) ?? `exit ${run.code}`;
+    throw new OfflineError('EDOCKER', `docker stack deploy ${name}: ${reason}`, {
+      file: composeFile,
+      hint: /not a swarm manager/i.test(run.stderr)
+        ? 'run it on a Swarm manager (docker swarm init)'
+        : undefined,
+    });
+  }
+}
+
+export async function stackServices(name: string): Promise<StackService[]> {
+  const run = await runTool('docker', ['stack', 'services', name, '--format', '{{.Name}} {{.Replicas}}']);
+  if (run.code !== 0)
+    throw new OfflineError('EDOCKER', `docker stack services ${name}: ${run.stderr.trim()}`);
+  return run.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [service = '', replicas = ''] = line.split(' ');
+      return { name: service, replicas };
+    });
+}
+
+/** Waits until every service of the stack runs all its replicas (n/n), or fails with ETIMEOUT naming the rest. */
+export async function waitForStack(name: string, timeoutSeconds: number): Promise<StackService[]> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (;;) {
+    const services = await stackServices(name);
+    const pending = services.filter((s) => {
+      const [running, wanted] = s.replicas.split('/').map((n) => Number.parseInt(n, 10));
+      return running === undefined || wanted === undefined || running < wanted;
+    });
+    if (services.length > 0 && pending.length === 0) return services;
+    if (Date.now() > deadline) {
+      throw new OfflineError(
+        'ETIMEOUT',
+        `stack ${name}: not all services running after ${timeoutSeconds} s: ${pending.map((s) => `${s.name} ${s.replicas}`).join(', ')}`,
+        { hint: `docker service ps --no-trunc ${pending[0]?.name ?? name} shows why` },
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
