@@ -1,8 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { OfflineError } from '../errors.js';
 import { assertSafeRelativePath } from '../fs/safe-path.js';
+import { parseYaml } from '../fs/yaml.js';
 import type { GeneratedValue } from './manifest.js';
 
 export const DEFINITION_FILE = 'bundle.yaml';
@@ -160,7 +160,7 @@ export async function loadDefinition(target: string): Promise<BundleDefinition> 
   });
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    raw = await parseYaml(text);
   } catch (error) {
     throw new OfflineError('EUSAGE', `${file}: not valid YAML (${(error as Error).message})`, { file });
   }

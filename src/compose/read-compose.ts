@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { OfflineError } from '../errors.js';
+import { parseYaml } from '../fs/yaml.js';
 import { type ComposeTool, detectComposeTool } from './detect-tool.js';
 import { interpolate } from './interpolate.js';
 import type { ComposeProject } from './model.js';
@@ -32,9 +32,9 @@ async function readText(file: string): Promise<string> {
   });
 }
 
-function parseYamlText(text: string, file: string): unknown {
+async function parseYamlText(text: string, file: string): Promise<unknown> {
   try {
-    return parseYaml(text);
+    return await parseYaml(text);
   } catch (error) {
     throw new OfflineError('ECOMPOSE', `${file}: not valid YAML (${(error as Error).message})`, { file });
   }
@@ -48,7 +48,7 @@ function parseYamlText(text: string, file: string): unknown {
 export async function readCompose(options: ReadComposeOptions): Promise<ComposeProject> {
   const file = path.resolve(options.file);
   const env = options.env ?? process.env;
-  const raw = parseYamlText(await readText(file), file);
+  const raw = await parseYamlText(await readText(file), file);
   const rawServices = normalizeServices(raw, file, env);
   // Checked before the tool runs so the message is ours; `extends` may supply the image, the tool decides then.
   assertImageOrBuild(
@@ -69,7 +69,7 @@ export async function readCompose(options: ReadComposeOptions): Promise<ComposeP
   let document: unknown;
   if (tool.kind === 'yaml') {
     options.warn?.(`no compose tool found (docker compose, docker-compose): reading ${file} as plain YAML`);
-    document = parseYamlText(interpolate(await readText(file), env), file);
+    document = await parseYamlText(interpolate(await readText(file), env), file);
   } else {
     const profileArgs = profiles.flatMap((p) => ['--profile', p]);
     const common = ['-f', file, '-p', options.project, ...profileArgs, 'config'];
@@ -86,7 +86,7 @@ export async function readCompose(options: ReadComposeOptions): Promise<ComposeP
         found: why,
       });
     }
-    document = tool.kind === 'v2' ? JSON.parse(run.stdout) : parseYamlText(run.stdout, file);
+    document = tool.kind === 'v2' ? JSON.parse(run.stdout) : await parseYamlText(run.stdout, file);
   }
   const resolved = normalizeServices(document, file, env);
   assertImageOrBuild(resolved, file);

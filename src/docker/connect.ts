@@ -1,7 +1,5 @@
-import Dockerode from 'dockerode';
 import { OfflineError } from '../errors.js';
 import { resolveDockerAddress } from './address.js';
-import { DockerodeEngine } from './dockerode-engine.js';
 import type { DockerEngine } from './engine.js';
 
 const PING_TIMEOUT_MS = 5000;
@@ -12,6 +10,10 @@ const PING_TIMEOUT_MS = 5000;
  */
 export async function connectDocker(env: NodeJS.ProcessEnv = process.env): Promise<DockerEngine> {
   const address = resolveDockerAddress(env);
+  // Loaded here, not at start-up: dockerode and its dependencies cost a few hundred ms to load, which commands
+  // that never reach the engine (verify, inspect, checksum, --help) should not pay.
+  const { default: Dockerode } = await import('dockerode');
+  const { DockerodeEngine } = await import('./dockerode-engine.js');
   const docker = new Dockerode({ ...address.options, timeout: undefined });
   try {
     await Promise.race([

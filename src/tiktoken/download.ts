@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import got, { HTTPError, RequestError } from 'got';
 import type { Digest } from '../checksum/hash-stream.js';
 import { OfflineError } from '../errors.js';
 import { writeStreamAtomic } from '../fs/atomic-file.js';
@@ -20,14 +19,23 @@ export interface DownloadOptions {
   onRetry?: (attempt: number, reason: string) => void;
 }
 
+type Got = typeof import('got');
+
+/** got is loaded on the first download, so commands that download nothing do not pay for loading it. */
+let loaded: Got | undefined;
+async function loadGot(): Promise<Got> {
+  loaded ??= await import('got');
+  return loaded;
+}
+
 /** Only network errors and 5xx are worth trying again; a 404 or a wrong byte from the same source is not. */
-function retryable(error: unknown): boolean {
+function retryable(error: unknown, { HTTPError, RequestError }: Got): boolean {
   if (error instanceof HTTPError) return error.response.statusCode >= 500;
   if (error instanceof OfflineError) return false;
   return error instanceof RequestError || (error as NodeJS.ErrnoException).code !== undefined;
 }
 
-function describe(error: unknown): string {
+function describe(error: unknown, { HTTPError }: Got): string {
   if (error instanceof HTTPError) return `HTTP ${error.response.statusCode}`;
   return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 }
@@ -38,6 +46,8 @@ function describe(error: unknown): string {
  * is reported at once (EINTEGRITY naming the URL), never retried silently.
  */
 export async function downloadVerified(options: DownloadOptions): Promise<Digest> {
+  const gotModule = await loadGot();
+  const { default: got, RequestError } = gotModule;
   for (let attempt = 0; ; attempt++) {
     try {
       const stream = got.stream(options.url, {
@@ -57,14 +67,14 @@ export async function downloadVerified(options: DownloadOptions): Promise<Digest
       if (options.signal?.aborted) {
         throw new OfflineError(
           'ETIMEOUT',
-          `${options.label}: ${options.url}: stopped (${describe(options.signal.reason)})`,
+          `${options.label}: ${options.url}: stopped (${describe(options.signal.reason, gotModule)})`,
           {
             file: options.url,
           },
         );
       }
-      if (attempt < options.retries && retryable(error)) {
-        options.onRetry?.(attempt + 1, describe(error));
+      if (attempt < options.retries && retryable(error, gotModule)) {
+        options.onRetry?.(attempt + 1, describe(error, gotModule));
         await sleep(Math.min(200 * 2 ** attempt, 5000));
         continue;
       }
@@ -72,7 +82,7 @@ export async function downloadVerified(options: DownloadOptions): Promise<Digest
       const code = error instanceof RequestError && error.code === 'ETIMEDOUT' ? 'ETIMEOUT' : 'EDOWNLOAD';
       throw new OfflineError(
         code,
-        `${options.label}: ${options.url}: ${describe(error)}${attempt > 0 ? ` after ${attempt + 1} attempts` : ''}`,
+        `${options.label}: ${options.url}: ${describe(error, gotModule)}${attempt > 0 ? ` after ${attempt + 1} attempts` : ''}`,
         {
           file: options.url,
           cause: error,
