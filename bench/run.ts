@@ -13,6 +13,7 @@ const benchmarks: Benchmark[] = [
   (await import('./import.bench.js')).importBench,
   (await import('./checksum.bench.js')).checksumBench,
   (await import('./tiktoken.bench.js')).tiktokenBench,
+  (await import('./push.bench.js')).pushBench,
 ];
 
 const filters = process.argv.slice(2);
