@@ -56,12 +56,39 @@ export async function buildExecutable(dest: string): Promise<{ platform: string 
       'postject',
       'make the single executable',
     );
-    await inject(dest, 'NODE_SEA_BLOB', await readFile(blob), { sentinelFuse: SEA_FUSE });
+    const data = await readFile(blob);
+    await quietly(() => inject(dest, 'NODE_SEA_BLOB', data, { sentinelFuse: SEA_FUSE }));
     return { platform: hostPlatform() };
   } catch (error) {
     await rm(dest, { force: true });
     throw error;
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * postject's ELF reader prints harmless "Can't find string offset for section name" notes through
+ * console.warn; they would land in the user's progress output. Kept and shown only when the injection fails.
+ */
+async function quietly(run: () => Promise<void>): Promise<void> {
+  const notes: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    notes.push(args.map(String).join(' '));
+  };
+  try {
+    await run();
+  } catch (error) {
+    throw new OfflineError(
+      'EINTERNAL',
+      `postject could not inject the executable: ${(error as Error).message}`,
+      {
+        hint: notes.slice(-5).join(' | ') || undefined,
+        cause: error,
+      },
+    );
+  } finally {
+    console.warn = warn;
   }
 }
