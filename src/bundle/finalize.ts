@@ -7,7 +7,14 @@ import type { Digest } from '../checksum/hash-stream.js';
 import { type ChecksumEntry, formatChecksums } from '../checksum/sha256sum-format.js';
 import { writeStreamAtomic } from '../fs/atomic-file.js';
 import { walkFiles } from '../fs/walk.js';
-import { CHECKSUMS_FILE, IMPORT_SCRIPT, IMPORTER_BUNDLE, MANIFEST_FILE, README_FILE } from './layout.js';
+import {
+  CHECKSUMS_FILE,
+  IMPORT_SCRIPT,
+  IMPORTER_BUNDLE,
+  MANIFEST_FILE,
+  README_FILE,
+  RUNTIME_EXECUTABLE,
+} from './layout.js';
 import { type BundleManifest, formatManifest } from './manifest.js';
 import { renderReadme } from './readme.js';
 
@@ -25,7 +32,11 @@ export async function finalizeStaging(
 ): Promise<BundleManifest> {
   const present = async (name: string) =>
     (await stat(path.join(stagingDir, name)).catch(() => undefined))?.isFile() ?? false;
-  const importers = { script: await present(IMPORT_SCRIPT), bundle: await present(IMPORTER_BUNDLE) };
+  const importers = {
+    script: await present(IMPORT_SCRIPT),
+    bundle: await present(IMPORTER_BUNDLE),
+    executable: await present(RUNTIME_EXECUTABLE),
+  };
   const readme = await writeText(stagingDir, README_FILE, renderReadme(manifest, { importers }));
   const digests = new Map(known);
   digests.set(README_FILE, readme);

@@ -4,6 +4,8 @@ export const CHECKSUMS_FILE = 'checksums.sha256';
 export const README_FILE = 'README.txt';
 export const IMPORT_SCRIPT = 'import.sh';
 export const IMPORTER_BUNDLE = 'offline.mjs';
+/** With export --with-runtime: a Node single executable for the export host's platform. */
+export const RUNTIME_EXECUTABLE = 'offline';
 export const STACK_DIR = 'stack';
 export const TIKTOKEN_DIR = 'tiktoken';
 export const IMAGES_ARCHIVE = 'images/images.tar';
@@ -40,7 +42,7 @@ export function entryRank(relative: string): number {
   if (relative === MANIFEST_FILE) return 0;
   if (relative === CHECKSUMS_FILE) return 1;
   if (relative === README_FILE) return 2;
-  if (relative === IMPORT_SCRIPT || relative === IMPORTER_BUNDLE) return 3;
+  if (relative === IMPORT_SCRIPT || relative === IMPORTER_BUNDLE || relative === RUNTIME_EXECUTABLE) return 3;
   if (relative.startsWith(`${STACK_DIR}/`)) return 4;
   if (relative.startsWith(`${TIKTOKEN_DIR}/`)) return 5;
   if (relative === BUILD_CACHE_ARCHIVE) return 6;

@@ -7,13 +7,14 @@ import {
   IMAGES_ARCHIVE,
   IMPORT_SCRIPT,
   IMPORTER_BUNDLE,
+  RUNTIME_EXECUTABLE,
   sidecarFileName,
 } from './layout.js';
 import type { BundleManifest } from './manifest.js';
 
 export interface ReadmeOptions {
   /** Files the staging folder holds at its top (to mention import.sh / offline.mjs only when present). */
-  importers: { script: boolean; bundle: boolean };
+  importers: { script: boolean; bundle: boolean; executable?: boolean };
 }
 
 /**
@@ -37,7 +38,10 @@ export function renderReadme(manifest: Omit<BundleManifest, 'files'>, options: R
     ...(options.importers.bundle
       ? [`The easy way (Node >= 20):  node ${IMPORTER_BUNDLE} import . --start`]
       : []),
-    ...(options.importers.script ? [`With sh, coreutils and docker:  sh ${IMPORT_SCRIPT}`] : []),
+    ...(options.importers.executable && manifest.runtime?.platform
+      ? [`Without Node (${manifest.runtime.platform}):  ./${RUNTIME_EXECUTABLE} import . --start`]
+      : []),
+    ...(options.importers.script ? [`With sh, coreutils and docker:  sh ${IMPORT_SCRIPT} --start`] : []),
     ...(options.importers.bundle || options.importers.script ? [''] : []),
     'By hand, with GNU tar, coreutils and Docker >= 20.10 (lines starting with $ are commands):',
     '',

@@ -3,13 +3,14 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { RUNTIME_EXECUTABLE } from '../bundle/layout.js';
 import { toolVersion } from '../cli/version.js';
 import { OfflineError } from '../errors.js';
 import { importBuildTool } from './dev-import.js';
 import { buildImporter } from './importer-build.js';
 
 /** The single executable's name in the bundle: `./offline import .` */
-export const EXECUTABLE_FILE = 'offline';
+export const EXECUTABLE_FILE = RUNTIME_EXECUTABLE;
 /**
  * The fuse Node's single executable support looks for (Node 20 docs, "single executable applications").
  * Assembled at run time: postject refuses a binary holding the fuse twice, and the executable's own script

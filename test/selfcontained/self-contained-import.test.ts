@@ -122,7 +122,13 @@ describe('the bundle carries its importers', () => {
     expect(exportStderr).not.toMatch(/string offset/);
     const readme = execFileSync('tar', ['xzOf', archive, `${stem()}/README.txt`], { encoding: 'utf8' });
     expect(readme).toContain('node offline.mjs import . --start');
-    expect(readme).toContain('sh import.sh');
+    expect(readme).toContain('sh import.sh --start');
+    expect(readme).toContain(
+      `Without Node (${process.platform}-${process.arch}):  ./offline import . --start`,
+    );
+    // The importers come right after README.txt, before the stack and the images.
+    const order = listing.split('\n').map((line) => line.split(`${stem()}/`)[1]);
+    expect(order.slice(3, 6).sort()).toEqual(['import.sh', 'offline', 'offline.mjs']);
   });
 });
 
