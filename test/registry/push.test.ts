@@ -174,6 +174,40 @@ describe('offline push', () => {
     await pullAndCompare(registry.host, prefix);
   });
 
+  it('completes a push killed while a chunk was half sent (the registry holds a partial chunk)', async () => {
+    const state = await tempDir();
+    const prefix = `${name}-cut`;
+    const proxy = await startCountingProxy(registry.host);
+    proxies.push(proxy);
+    let cut = false;
+    proxy.cut = (r) => {
+      const start = Number(/^(\d+)-/.exec(String(r.headers['content-range'] ?? ''))?.[1] ?? -1);
+      const length = Number(r.headers['content-length'] ?? 0);
+      if (r.method !== 'PATCH' || start < 2 * MiB || length < MiB || cut) return undefined;
+      cut = true;
+      return 300_000;
+    };
+    const args = ['push', fixture.archive, '--registry', `${proxy.host}/${prefix}`, '--insecure', '--json'];
+    const flags = ['--chunk-size', '1M', '--concurrency', '1'];
+    const first = spawnCli([...args, ...flags], { OFFLINE_UPLOAD_STATE_DIR: state });
+    const deadline = Date.now() + 60_000;
+    while (!cut && Date.now() < deadline && first.child.exitCode === null) await sleep(20);
+    expect(cut).toBe(true);
+    await sleep(500);
+    first.child.kill('SIGKILL');
+    expect((await first.done).signal).toBe('SIGKILL');
+
+    proxy.cut = undefined;
+    const second = await runCli([...args, ...flags], { env: { OFFLINE_UPLOAD_STATE_DIR: state } });
+    expect(second.stderr).toBe('');
+    expect(second.code).toBe(0);
+    const json = second.json as { blobs: Record<string, number> };
+    // Distribution keeps the partial bytes, so the saved offset no longer matches its upload: it refuses the
+    // resume and that blob starts again (a registry that dropped them would let it continue).
+    expect(Number(json.blobs.resumed) + Number(json.blobs.uploaded)).toBeGreaterThan(0);
+    await pullAndCompare(registry.host, prefix);
+  });
+
   it('pushes with basic auth, and names a refused or missing login EAUTH', async () => {
     const state = await tempDir();
     const args = [

@@ -19,6 +19,11 @@ export interface CountingProxy {
    * the registry has seen exactly what came before.
    */
   hold?: (request: ProxyRequest) => boolean;
+  /**
+   * Forwards only the first bytes of a request's body (the number returned), then cuts the registry's connection
+   * and never answers the client: a chunk half sent when the client died.
+   */
+  cut?: (request: ProxyRequest) => number | undefined;
   close(): Promise<void>;
 }
 
@@ -49,15 +54,33 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
       return;
     }
     const upload = isUpload(request);
+    const limit = proxy.cut?.(request);
     const out = http.request(
       `http://${upstream}${request.path}`,
       { method: request.method, headers: req.headers },
       (answer) => {
+        if (limit !== undefined) return void answer.resume();
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },
     );
-    out.on('error', () => res.destroy());
+    // A cut request's client stays waiting (held) until the test kills it.
+    out.on('error', () => {
+      if (limit === undefined) res.destroy();
+    });
+    if (limit !== undefined) {
+      held.add(res);
+      let sent = 0;
+      req.on('data', (chunk: Buffer) => {
+        if (sent >= limit) return;
+        const part = chunk.subarray(0, limit - sent);
+        sent += part.length;
+        proxy.uploadBytes += part.length;
+        out.write(part);
+        if (sent >= limit) setTimeout(() => out.destroy(), 200);
+      });
+      return;
+    }
     req.on('data', (chunk: Buffer) => {
       if (upload) proxy.uploadBytes += chunk.length;
     });
