@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 export interface Run {
@@ -12,8 +11,8 @@ export interface Run {
 /**
  * Runs a command as on an air-gapped host that has only what the bundle carries: no network (`unshare -n`;
  * the engine's unix socket still answers), a fresh HOME, no NODE_PATH or npm variables, PATH as given, only
- * DOCKER_HOST kept. The working folder is a temp folder outside the repository, so no node_modules is on any
- * parent path.
+ * DOCKER_HOST kept; the fresh HOME is made beside the working folder (removed with it). The working folder
+ * is a temp folder outside the repository, so no node_modules is on any parent path.
  */
 export function runClean(
   command: string,
@@ -21,7 +20,7 @@ export function runClean(
   options: { cwd: string; path: string },
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
-    mkdtemp(path.join(tmpdir(), 'offline-home-')).then((home) => {
+    mkdtemp(path.join(path.dirname(options.cwd), 'home-')).then((home) => {
       const child = spawn('/usr/bin/unshare', ['-n', command, ...args], {
         cwd: options.cwd,
         env: {

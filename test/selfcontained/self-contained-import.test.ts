@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { access, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -48,7 +48,7 @@ async function clearEngine(): Promise<void> {
 
 /** A fresh `tar xzf` of the bundle in a temp folder outside the repository; returns the bundle folder. */
 async function extract(): Promise<string> {
-  const root = await mkdtemp(path.join(tmpdir(), 'offline-usb-'));
+  const root = await mkdtemp(path.join(work, 'usb-'));
   execFileSync('tar', ['xzf', archive, '-C', root]);
   const dir = path.join(root, stem());
   await assertNoNodeModulesUp(dir);
@@ -95,11 +95,6 @@ afterEach(async () => {
 afterAll(async () => {
   await clearEngine();
   if (work) await rm(work, { recursive: true, force: true });
-  for (const name of await readdir(tmpdir())) {
-    if (name.startsWith('offline-usb-') || name.startsWith('offline-home-')) {
-      await rm(path.join(tmpdir(), name), { recursive: true, force: true }).catch(() => {});
-    }
-  }
 });
 
 describe('the bundle carries its importers', () => {
@@ -228,6 +223,16 @@ describe('sh import.sh under dash (sh, coreutils, docker; network off)', () => {
     expect(run.stderr).toMatch(/verification failed/);
     expect(await engine.inspectImage(imageId)).toBeUndefined();
     await expect(access(path.join(dir, 'stack/.env'))).rejects.toThrow();
+  });
+
+  it('refuses a symbolic link in the bundle folder before reading anything', async () => {
+    const dir = await extract();
+    await symlink('/etc', path.join(dir, 'stack/etc'));
+    const run = await runClean('/bin/dash', ['import.sh'], { cwd: dir, path: '/usr/bin:/bin' });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('./stack/etc is a symbolic link');
+    expect(run.stderr).not.toContain('1/5');
+    expect(await engine.inspectImage(imageId)).toBeUndefined();
   });
 
   it('stops when a placed file differs from the bundle, naming it', async () => {
