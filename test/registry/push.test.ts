@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DockerEngine } from '../../src/docker/engine.js';
@@ -206,6 +206,34 @@ describe('offline push', () => {
     // resume and that blob starts again (a registry that dropped them would let it continue).
     expect(Number(json.blobs.resumed) + Number(json.blobs.uploaded)).toBeGreaterThan(0);
     await pullAndCompare(registry.host, prefix);
+  });
+
+  it('stops on Ctrl-C with exit 130, removes its spool, and keeps the upload state for the next run', async () => {
+    const spoolParent = await tempDir();
+    const state = await tempDir();
+    const proxy = await startCountingProxy(registry.host);
+    proxies.push(proxy);
+    let held = false;
+    proxy.hold = (r) => {
+      held ||= r.method === 'PATCH' && String(r.headers['content-range']).startsWith(`${MiB}-`);
+      return held;
+    };
+    const args = ['push', fixture.archive, '--registry', `${proxy.host}/${name}-int`, '--insecure'];
+    const run = spawnCli([...args, '--chunk-size', '1M', '--concurrency', '1'], {
+      OFFLINE_UPLOAD_STATE_DIR: state,
+      TMPDIR: spoolParent,
+    });
+    const deadline = Date.now() + 60_000;
+    while (!held && Date.now() < deadline && run.child.exitCode === null) await sleep(20);
+    expect(held).toBe(true);
+    const spools = async () => (await readdir(spoolParent)).filter((n) => n.startsWith('offline-push-'));
+    expect(await spools()).toHaveLength(1);
+    run.child.kill('SIGINT');
+    const done = await run.done;
+    expect(done.code).toBe(130);
+    expect(done.stderr).toMatch(/interrupted/);
+    expect(await spools()).toEqual([]);
+    expect(await readdir(state)).toHaveLength(1);
   });
 
   it('pushes with basic auth, and names a refused or missing login EAUTH', async () => {

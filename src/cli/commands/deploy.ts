@@ -3,7 +3,13 @@ import { OfflineError } from '../../errors.js';
 import { runPush } from '../../registry/run-push.js';
 import { deployStack, waitForStack } from '../../registry/stack-deploy.js';
 import { action } from '../run.js';
-import { addRegistryOptions, pushRequest, pushSummary, type RegistryFlags } from './registry-options.js';
+import {
+  addRegistryOptions,
+  interruptible,
+  pushRequest,
+  pushSummary,
+  type RegistryFlags,
+} from './registry-options.js';
 
 interface DeployFlags extends RegistryFlags {
   swarm?: boolean;
@@ -34,10 +40,10 @@ export function registerDeploy(program: Command): void {
           throw new OfflineError('EUSAGE', 'deploy needs --swarm (the only orchestrator it deploys to)');
         }
         const timeout = Number(flags.timeout);
-        const result = await runPush({
-          ...(await pushRequest(bundle, flags, output)),
-          stackDir: flags.target,
-        });
+        const request = await pushRequest(bundle, flags, output);
+        const result = await interruptible(output, (signal) =>
+          runPush({ ...request, signal, stackDir: flags.target }),
+        );
         const name = flags.name ?? result.project;
         if (!result.composeFile || !result.composeOverride) {
           throw new OfflineError('EFORMAT', `${bundle}: the bundle has no compose file to deploy`, {

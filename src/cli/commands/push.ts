@@ -1,7 +1,13 @@
 import type { Command } from 'commander';
 import { runPush } from '../../registry/run-push.js';
 import { action } from '../run.js';
-import { addRegistryOptions, pushRequest, pushSummary, type RegistryFlags } from './registry-options.js';
+import {
+  addRegistryOptions,
+  interruptible,
+  pushRequest,
+  pushSummary,
+  type RegistryFlags,
+} from './registry-options.js';
 
 export function registerPush(program: Command): void {
   const command = program
@@ -18,10 +24,14 @@ export function registerPush(program: Command): void {
     )
     .action(
       action(async (output, bundle: string, flags: RegistryFlags & { composeOverride?: string }) => {
-        const result = await runPush({
-          ...(await pushRequest(bundle, flags, output)),
-          ...(flags.composeOverride && { composeOverride: flags.composeOverride }),
-        });
+        const request = await pushRequest(bundle, flags, output);
+        const result = await interruptible(output, (signal) =>
+          runPush({
+            ...request,
+            signal,
+            ...(flags.composeOverride && { composeOverride: flags.composeOverride }),
+          }),
+        );
         return { data: { ...result }, summary: pushSummary(result) };
       }),
     );

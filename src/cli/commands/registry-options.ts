@@ -55,6 +55,29 @@ export async function pushRequest(
   };
 }
 
+const SIGINT_EXIT = 130;
+
+/**
+ * Runs a push or deploy with Ctrl-C turned into an abort: requests stop, the spool is removed, the saved upload
+ * state stays so the next run continues, and the exit code is 130.
+ */
+export async function interruptible<T>(output: Output, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSigint = () => {
+    output.warn('interrupted: stopping; run the same command again to continue the uploads');
+    process.once('exit', () => {
+      process.exitCode = SIGINT_EXIT;
+    });
+    controller.abort(new OfflineError('EINTERNAL', 'interrupted (SIGINT)'));
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    return await run(controller.signal);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
 /** The lines a person reads about a push. */
 export function pushSummary(
   result: Awaited<ReturnType<typeof import('../../registry/run-push.js').runPush>>,
