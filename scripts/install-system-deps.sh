@@ -2,7 +2,7 @@
 # Installs the Debian packages that the tests, the demo and the benchmarks use, where any is missing:
 # a Docker engine (docker.io), docker-compose v1, a registry v2, busybox-static for local base images,
 # pigz and zstd for the compression comparisons, iproute2 for network namespaces, apache2-utils for htpasswd,
-# curl to ping the engine, GNU time for the benchmarks' peak RSS.
+# curl to ping the engine, openssl for the registry TLS test's certificate, GNU time for the benchmarks' peak RSS.
 set -euo pipefail
 
 need=()
@@ -17,6 +17,7 @@ command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v dash >/dev/null 2>&1 || need+=(dash)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/bin/time ] || need+=(time)
 
 if [ ${#need[@]} -eq 0 ]; then

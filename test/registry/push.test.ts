@@ -9,7 +9,7 @@ import { removeImages, requireDocker, uniqueName } from '../support/docker.js';
 import { tempDir } from '../support/temp-dir.js';
 import { type CountingProxy, startCountingProxy } from './support/counting-proxy.js';
 import { buildImage, fetchManifest, spawnCli } from './support/images.js';
-import { freePort, startRegistry, type TestRegistry } from './support/registry-server.js';
+import { freePort, ping, startRegistry, type TestRegistry } from './support/registry-server.js';
 
 const MiB = 1024 * 1024;
 let engine: DockerEngine;
@@ -266,6 +266,27 @@ describe('offline push', () => {
     expect((await fetchManifest(authRegistry.host, repo, '1.0')).status).toBe(401);
     const { manifest } = await fetchManifest(authRegistry.host, repo, '1.0', 'alice:s3cret');
     expect(manifest?.config.digest).toBe(idOf(app));
+  });
+
+  it('pushes over TLS to a registry whose certificate --ca names, and refuses it without', async () => {
+    const tls = await startRegistry(undefined, { tls: true });
+    try {
+      const state = await tempDir();
+      const args = ['push', fixture.archive, '--registry', `${tls.host}/${name}`, '--json'];
+      const untrusted = await runCli(args, { env: { OFFLINE_UPLOAD_STATE_DIR: state } });
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.json?.error).toMatchObject({ code: 'EREGISTRY' });
+      expect(untrusted.stderr).toMatch(/certificate/i);
+      const trusted = await runCli([...args, '--ca', String(tls.caFile)], {
+        env: { OFFLINE_UPLOAD_STATE_DIR: state },
+      });
+      expect(trusted.stderr).toBe('');
+      expect(trusted.code).toBe(0);
+      const repo = `${name}/${app.split(':')[0]}`;
+      expect(await ping(tls.host, tls.ca, `/v2/${repo}/manifests/1.0`)).toBe(200);
+    } finally {
+      await tls.stop();
+    }
   });
 
   it('names an unreachable registry EREGISTRY and a bad address EUSAGE', async () => {

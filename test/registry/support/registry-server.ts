@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import https from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,9 @@ export interface TestRegistry {
   host: string;
   /** Where the registry stores its data (filesystem driver). */
   storage: string;
+  /** With TLS: the self-signed certificate (PEM), and its file. */
+  ca?: Buffer;
+  caFile?: string;
   stop(): Promise<void>;
 }
 
@@ -27,7 +31,10 @@ export async function freePort(): Promise<number> {
  * Debian's docker-registry (distribution 2.8) on 127.0.0.1:<free port> with storage in a temp folder; with
  * `users`, htpasswd basic auth (bcrypt hashes from apache2-utils' htpasswd).
  */
-export async function startRegistry(users?: Record<string, string>): Promise<TestRegistry> {
+export async function startRegistry(
+  users?: Record<string, string>,
+  options: { tls?: boolean } = {},
+): Promise<TestRegistry> {
   const dir = await mkdtemp(path.join(tmpdir(), 'offline-registry-'));
   const port = await freePort();
   const storage = path.join(dir, 'data');
@@ -38,6 +45,38 @@ export async function startRegistry(users?: Record<string, string>): Promise<Tes
     );
     await writeFile(path.join(dir, 'htpasswd'), `${lines.join('\n')}\n`);
     auth.push('auth:', '  htpasswd:', '    realm: offline-test', `    path: ${path.join(dir, 'htpasswd')}`);
+  }
+  const tls: string[] = [];
+  let ca: Buffer | undefined;
+  if (options.tls) {
+    // A self-signed certificate for 127.0.0.1: the client must be given it as --ca.
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    ca = await readFile(path.join(dir, 'cert.pem'));
+    tls.push(
+      '  tls:',
+      `    certificate: ${path.join(dir, 'cert.pem')}`,
+      `    key: ${path.join(dir, 'key.pem')}`,
+    );
   }
   const config = [
     'version: 0.1',
@@ -51,6 +90,7 @@ export async function startRegistry(users?: Record<string, string>): Promise<Tes
     'http:',
     `  addr: 127.0.0.1:${port}`,
     '  secret: offline-test-secret',
+    ...tls,
     ...auth,
   ];
   await writeFile(path.join(dir, 'config.yml'), `${config.join('\n')}\n`);
@@ -64,10 +104,7 @@ export async function startRegistry(users?: Record<string, string>): Promise<Tes
   const host = `127.0.0.1:${port}`;
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const status = await fetch(`http://${host}/v2/`).then(
-      (r) => r.status,
-      () => 0,
-    );
+    const status = await ping(host, ca);
     if (status === 200 || status === 401) break;
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -78,6 +115,7 @@ export async function startRegistry(users?: Record<string, string>): Promise<Tes
   return {
     host,
     storage,
+    ...(ca && { ca, caFile: path.join(dir, 'cert.pem') }),
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
@@ -87,4 +125,22 @@ export async function startRegistry(users?: Record<string, string>): Promise<Tes
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** GET /v2/ over HTTP, or HTTPS trusting `ca`: the status, 0 when nothing answers. */
+export function ping(host: string, ca?: Buffer, path = '/v2/'): Promise<number> {
+  if (!ca) {
+    return fetch(`http://${host}${path}`).then(
+      (r) => r.status,
+      () => 0,
+    );
+  }
+  return new Promise((resolve) => {
+    https
+      .get(`https://${host}${path}`, { ca }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on('error', () => resolve(0));
+  });
 }
