@@ -80,6 +80,8 @@ export async function packBundle(options: PackOptions): Promise<PackedBundle> {
       mtime: options.mtime,
       noDirRecurse: true,
       strict: true,
+      // node-tar reads up to 16 MiB at a time by default; 1 MiB reads keep the pack's memory flat.
+      maxReadSize: 1024 * 1024,
       onWriteEntry: (entry) => {
         // Two modes only, whatever the staging folder's umask: 0755 for the importers and for files that were
         // executable (a stack's entrypoint or CGI scripts), 0644 for every other file.

@@ -42,14 +42,26 @@ export class ParallelGzip extends Transform {
 
   private async drainBlocks(final: boolean): Promise<void> {
     while (this.pendingBytes >= GZIP_BLOCK || (final && this.pendingBytes > 0)) {
-      const all = Buffer.concat(this.pending);
-      const block = all.subarray(0, GZIP_BLOCK);
-      const rest = all.subarray(block.length);
-      this.pending = rest.length ? [rest] : [];
-      this.pendingBytes = rest.length;
-      this.inFlight.push(gzipAsync(block, { level: this.level }));
+      this.inFlight.push(gzipAsync(this.takeBlock(), { level: this.level }));
       await this.emitUpTo(this.parallel - 1);
     }
+  }
+
+  /** The next block (at most GZIP_BLOCK bytes) copied once out of the pending chunks; the rest stays pending. */
+  private takeBlock(): Buffer {
+    const size = Math.min(GZIP_BLOCK, this.pendingBytes);
+    const block = Buffer.allocUnsafe(size);
+    let filled = 0;
+    while (filled < size) {
+      const chunk = this.pending[0] as Buffer;
+      const take = Math.min(chunk.length, size - filled);
+      chunk.copy(block, filled, 0, take);
+      filled += take;
+      if (take === chunk.length) this.pending.shift();
+      else this.pending[0] = chunk.subarray(take);
+    }
+    this.pendingBytes -= size;
+    return block;
   }
 
   /** Writes finished members, oldest first, until at most `keep` are still in flight. */
