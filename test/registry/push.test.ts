@@ -154,7 +154,7 @@ describe('offline push', () => {
     };
     const args = ['push', fixture.archive, '--registry', `${proxy.host}/${prefix}`, '--insecure', '--json'];
     const flags = ['--chunk-size', '1M', '--concurrency', '1'];
-    const first = spawnCli([...args, ...flags], { OFFLINE_UPLOAD_STATE_DIR: state });
+    const first = spawnCli([...args, ...flags], { OFFLINE_UPLOAD_STATE_DIR: state, TMPDIR: await tempDir() });
     const deadline = Date.now() + 60_000;
     while (!held && Date.now() < deadline && first.child.exitCode === null) await sleep(20);
     expect(held).toBe(true);
@@ -189,7 +189,7 @@ describe('offline push', () => {
     };
     const args = ['push', fixture.archive, '--registry', `${proxy.host}/${prefix}`, '--insecure', '--json'];
     const flags = ['--chunk-size', '1M', '--concurrency', '1'];
-    const first = spawnCli([...args, ...flags], { OFFLINE_UPLOAD_STATE_DIR: state });
+    const first = spawnCli([...args, ...flags], { OFFLINE_UPLOAD_STATE_DIR: state, TMPDIR: await tempDir() });
     const deadline = Date.now() + 60_000;
     while (!cut && Date.now() < deadline && first.child.exitCode === null) await sleep(20);
     expect(cut).toBe(true);
