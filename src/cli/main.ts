@@ -2,10 +2,10 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
 import { registerChecksum } from './commands/checksum.js';
+import { registerDeploy } from './commands/deploy.js';
 import { exportVersionAlias, registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
 import { registerInspect } from './commands/inspect.js';
-import { registerDeploy } from './commands/deploy.js';
 import { registerPush } from './commands/push.js';
 import { registerRebuild } from './commands/rebuild.js';
 import { registerTiktoken } from './commands/tiktoken.js';
