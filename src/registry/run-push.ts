@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { IMAGES_ARCHIVE } from '../bundle/layout.js';
@@ -66,8 +66,9 @@ export async function runPush(request: PushRequest): Promise<PushResult> {
     await readBundle(
       location,
       {
-        onLists: (m) => {
+        onLists: async (m) => {
           manifest = m;
+          await checkSpoolRoom(spool, m.files.find((f) => f.path === IMAGES_ARCHIVE)?.size ?? 0);
         },
         onEntry: async (entry) => {
           if (entry.path === IMAGES_ARCHIVE) {
@@ -141,4 +142,18 @@ async function readCa(file: string): Promise<Buffer> {
       },
     );
   });
+}
+
+/** The image archive is spooled once: refuse early, naming TMPDIR, when its folder has no room for it. */
+async function checkSpoolRoom(spool: string, bytes: number): Promise<void> {
+  const fs = await statfs(spool);
+  const free = fs.bavail * fs.bsize;
+  if (free < bytes) {
+    throw new OfflineError('ENOSPACE', `${path.dirname(spool)}: no room to spool the image archive`, {
+      file: path.dirname(spool),
+      expected: bytes,
+      found: free,
+      hint: "set TMPDIR to a folder with room for the bundle's images/images.tar",
+    });
+  }
 }

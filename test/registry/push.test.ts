@@ -289,6 +289,22 @@ describe('offline push', () => {
     }
   });
 
+  it('refuses with ENOSPACE, before reading the images, when TMPDIR has no room for the spool', async () => {
+    const mount = await tempDir();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount]);
+    try {
+      const result = await runCli(
+        ['push', fixture.archive, '--registry', `${registry.host}/${name}-full`, '--insecure', '--json'],
+        { env: { TMPDIR: mount } },
+      );
+      expect(result.code).toBe(1);
+      expect(result.json?.error).toMatchObject({ code: 'ENOSPACE', file: mount });
+      expect((await readdir(mount)).filter((n) => n.startsWith('offline-push-'))).toEqual([]);
+    } finally {
+      execFileSync('umount', [mount]);
+    }
+  });
+
   it('names an unreachable registry EREGISTRY and a bad address EUSAGE', async () => {
     const port = await freePort();
     const down = await runCli([
