@@ -27,7 +27,9 @@ export async function deployStack(name: string, composeFile: string, overrideFil
       file: composeFile,
       hint: /not a swarm manager/i.test(run.stderr)
         ? 'run it on a Swarm manager (docker swarm init)'
-        : undefined,
+        : /unsupported Compose file version/i.test(run.stderr)
+          ? 'docker stack deploy reads compose file format 3.x only; ship a version "3.x" compose file for Swarm'
+          : undefined,
     });
   }
 }

@@ -13,6 +13,7 @@ let engine: DockerEngine;
 let registry: TestRegistry;
 let swarm: PrivateSwarm;
 let fixture: Fixture;
+let v2Fixture: Fixture;
 let web: string;
 let worker: string;
 
@@ -59,6 +60,16 @@ beforeAll(async () => {
       ],
     }),
   });
+  v2Fixture = await makeBundle({
+    name: 'swarmv2',
+    engine,
+    images: [worker],
+    files: { 'stack/docker-compose.yml': `version: "2.4"\nservices:\n  worker:\n    image: ${worker}\n` },
+    manifest: (m) => ({
+      ...m,
+      services: [{ name: 'worker', image: worker, built: true, healthcheck: false, profiles: [] }],
+    }),
+  });
   await removeImages(engine, [web, worker]);
   registry = await startRegistry();
   swarm = await startPrivateSwarm();
@@ -69,6 +80,7 @@ afterAll(async () => {
   await registry?.stop();
   await removeImages(engine, [web, worker]);
   await fixture?.cleanup();
+  await v2Fixture?.cleanup();
 });
 
 describe('offline deploy --swarm', () => {
@@ -144,5 +156,26 @@ describe('offline deploy --swarm', () => {
     expect(notManager.code).toBe(1);
     expect(notManager.json?.error).toMatchObject({ code: 'EDOCKER' });
     expect(notManager.stderr).toMatch(/swarm/i);
+  });
+
+  it('names a compose file of format 2.x, which docker stack deploy cannot read', async () => {
+    const target = await tempDir();
+    const result = await runCli(
+      [
+        'deploy',
+        v2Fixture.archive,
+        '--swarm',
+        '--registry',
+        `${registry.host}/swarm`,
+        '--insecure',
+        '--target',
+        target,
+        '--json',
+      ],
+      { env: { DOCKER_HOST: swarm.host, OFFLINE_UPLOAD_STATE_DIR: path.join(target, '.state') } },
+    );
+    expect(result.code).toBe(1);
+    expect(result.json?.error).toMatchObject({ code: 'EDOCKER', hint: expect.stringMatching(/3\.x/) });
+    expect(result.stderr).toMatch(/2\.4/);
   });
 });
