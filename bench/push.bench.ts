@@ -14,7 +14,8 @@ import type { Benchmark } from './run.js';
 
 const MiB = 1024 * 1024;
 const ROOT = '/tmp/offline-bench-push';
-const NAME = 'benchpush';
+// The export benchmark's project name: its export builds the same app images, so both benchmarks share them.
+const NAME = 'benchexport';
 const APPS = ['alpha', 'beta', 'gamma'];
 
 interface PushJson {
