@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import YAML from 'yaml';
 import type { BundleManifest } from '../bundle/manifest.js';
 import { writeStreamAtomic } from '../fs/atomic-file.js';
 
@@ -11,12 +10,14 @@ export const OVERRIDE_FILE = 'docker-compose.registry.yml';
  * of `docker stack deploy`. Carries the compose file's `version:` when it has one: compose v1 refuses to merge
  * files of different versions.
  */
-export function composeOverride(
+export async function composeOverride(
   manifest: BundleManifest,
   references: Map<string, string>,
   composeText: string | undefined,
   registry: string,
-): string {
+): Promise<string> {
+  // Loaded here, not at start-up (see src/fs/yaml.ts).
+  const { default: YAML } = await import('yaml');
   const services: Record<string, { image: string }> = {};
   for (const service of manifest.services) {
     const reference = references.get(service.image);

@@ -121,7 +121,7 @@ export async function runPush(request: PushRequest): Promise<PushResult> {
       );
       await writeComposeOverride(
         overrideFile,
-        composeOverride(manifest, references, composeText, request.registry),
+        await composeOverride(manifest, references, composeText, request.registry),
       );
       result.composeOverride = path.resolve(overrideFile);
     }
