@@ -16,7 +16,7 @@ import type { ImportOptions } from './options.js';
 import { checkDiskSpace, checkPlatforms } from './preflight.js';
 import { buildReport, type ImportReport, writeManifestCopy, writeReport } from './report.js';
 import { StagedFiles } from './staged-files.js';
-import { isImageArchive } from './target-layout.js';
+import { isImageArchive, lastArchive } from './target-layout.js';
 
 /**
  * The import: locate the bundle, then one streaming read that checks every byte, sends image archives to the
@@ -66,7 +66,7 @@ export async function runImport(
           planned = new Map(
             (await planFiles(m, options.target, options.force)).map((f) => [f.bundlePath, f]),
           );
-          const last = m.archives.at(-1)?.path;
+          const last = lastArchive(m);
           if (last && (await missingImages(engine, m, last)).length === 0) skipLast = last;
         },
         stopBefore: (p) => p === skipLast,

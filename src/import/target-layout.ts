@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { STACK_DIR, TIKTOKEN_DIR } from '../bundle/layout.js';
+import { entryRank, STACK_DIR, TIKTOKEN_DIR } from '../bundle/layout.js';
+import type { BundleManifest } from '../bundle/manifest.js';
 
 /** Bundle entries that are image archives: they go to the engine, not to disk. */
 export function isImageArchive(bundlePath: string): boolean {
@@ -22,3 +23,15 @@ export const ENV_FILE = '.env';
 
 /** The manifest of the last bundle imported, kept for `offline rebuild` (its build caches and services). */
 export const MANIFEST_COPY = '.offline/manifest.json';
+
+/**
+ * The image archive that comes last in the bundle (images/images.tar, after caches/build-cache.tar; see
+ * docs/bundle-format.md section 2), whatever order the manifest lists them in: only before the last entry can
+ * a read stop with nothing left unread.
+ */
+export function lastArchive(manifest: BundleManifest): string | undefined {
+  return manifest.archives
+    .map((a) => a.path)
+    .sort((a, b) => entryRank(a) - entryRank(b))
+    .at(-1);
+}
