@@ -6,6 +6,7 @@ import { locateBundle } from '../bundle/locate.js';
 import type { BundleManifest } from '../bundle/manifest.js';
 import { readBundle } from '../bundle/reader.js';
 import { OfflineError } from '../errors.js';
+import { createEnvFile } from '../import/env-file.js';
 import type { Credentials } from './auth.js';
 import { RegistryClient } from './client.js';
 import { composeOverride, OVERRIDE_FILE, writeComposeOverride } from './compose-override.js';
@@ -39,6 +40,8 @@ export interface PushResult extends PushReport {
   composeOverride?: string;
   /** With stackDir: the compose file placed there. */
   composeFile?: string;
+  /** With stackDir: the .env this run created from the bundle's template (absent when one existed). */
+  envFile?: string;
 }
 
 /**
@@ -111,6 +114,9 @@ export async function runPush(request: PushRequest): Promise<PushResult> {
       await mkdir(request.stackDir, { recursive: true });
       await cp(path.join(spool, 'stack'), request.stackDir, { recursive: true, force: true });
       result.composeFile = path.resolve(request.stackDir, manifest.compose.file.replace(/^stack\//, ''));
+      // As an import does: a .env from the template with generated secrets, only when none exists.
+      const env = await createEnvFile(manifest, request.stackDir);
+      if (env) result.envFile = env;
     }
     const overrideFile =
       request.composeOverride ??

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { runTool } from '../compose/run-tool.js';
 import { OfflineError } from '../errors.js';
+import { readEnvFile } from './env-file.js';
 
 export interface StackService {
   name: string;
@@ -15,7 +16,13 @@ export interface StackService {
  */
 export async function deployStack(name: string, composeFile: string, overrideFile: string): Promise<void> {
   const args = ['stack', 'deploy', '-c', composeFile, '-c', overrideFile, '--with-registry-auth', name];
-  const run = await runTool('docker', args, { cwd: path.dirname(composeFile) });
+  // docker stack deploy reads no .env: its variables (the generated secrets) go in the CLI's environment, where
+  // the shell's own values win, as with compose.
+  const fromFile = await readEnvFile(path.join(path.dirname(composeFile), '.env'));
+  const run = await runTool('docker', args, {
+    cwd: path.dirname(composeFile),
+    env: { ...fromFile, ...process.env },
+  });
   if (run.missing) {
     throw new OfflineError('EDOCKER', 'docker stack deploy needs the docker CLI, which is not installed', {
       hint: 'install the docker CLI on this host, or run the recipe in README.md on a Swarm manager',
@@ -58,12 +65,30 @@ export async function waitForStack(name: string, timeoutSeconds: number): Promis
     });
     if (services.length > 0 && pending.length === 0) return services;
     if (Date.now() > deadline) {
+      const reasons = await Promise.all(pending.map((s) => lastTaskState(s.name)));
       throw new OfflineError(
         'ETIMEOUT',
-        `stack ${name}: not all services running after ${timeoutSeconds} s: ${pending.map((s) => `${s.name} ${s.replicas}`).join(', ')}`,
-        { hint: `docker service ps --no-trunc ${pending[0]?.name ?? name} shows why` },
+        `stack ${name}: not all services running after ${timeoutSeconds} s: ${pending
+          .map((s, i) => `${s.name} ${s.replicas}${reasons[i] ? ` (${reasons[i]})` : ''}`)
+          .join(', ')}`,
+        { hint: `docker service ps --no-trunc ${pending[0]?.name ?? name} shows every task` },
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
+}
+
+/** The newest task's state and error of a service, e.g. `Rejected 2 seconds ago: No such image: x:1`. */
+async function lastTaskState(service: string): Promise<string> {
+  const run = await runTool('docker', [
+    'service',
+    'ps',
+    '--no-trunc',
+    '--format',
+    '{{.CurrentState}}\t{{.Error}}',
+    service,
+  ]);
+  if (run.code !== 0) return '';
+  const [state = '', error = ''] = (run.stdout.split('\n')[0] ?? '').split('\t');
+  return error ? `${state}: ${error}` : state;
 }

@@ -78,7 +78,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await swarm?.stop();
   await registry?.stop();
-  await removeImages(engine, [web, worker]);
+  if (engine) await removeImages(engine, [web, worker]);
   await fixture?.cleanup();
   await v2Fixture?.cleanup();
 });
@@ -99,6 +99,8 @@ describe('offline deploy --swarm', () => {
         target,
         '--name',
         stack,
+        '--timeout',
+        '60',
         '--json',
       ],
       { env: { DOCKER_HOST: swarm.host, OFFLINE_UPLOAD_STATE_DIR: path.join(target, '.state') } },
@@ -115,21 +117,12 @@ describe('offline deploy --swarm', () => {
       ['web', web],
       ['worker', worker],
     ] as const) {
-      const id = (
-        await swarm.docker([
-          'ps',
-          '-q',
-          '--filter',
-          `label=com.docker.swarm.service.name=${stack}_${service}`,
-        ])
-      ).trim();
+      const id = await swarm.task(`${stack}_${service}`);
       expect(id).not.toBe('');
       const image = (await swarm.docker(['inspect', '--format', '{{.Image}}', id])).trim();
       expect(image).toBe(fixture.manifest.images.find((i) => i.tags.includes(tag))?.id);
     }
-    const webId = (
-      await swarm.docker(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stack}_web`])
-    ).trim();
+    const webId = await swarm.task(`${stack}_web`);
     expect(await swarm.docker(['exec', webId, 'wget', '-q', '-O', '-', 'http://127.0.0.1:8080/'])).toBe(
       'served from a swarm config\n',
     );

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { createSocket } from 'node:dgram';
+import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { freePort } from './registry-server.js';
 
@@ -10,6 +11,8 @@ export interface PrivateSwarm {
   /** DOCKER_HOST for this engine. */
   host: string;
   docker(args: string[]): Promise<string>;
+  /** The ID of the running container of a Swarm service's task ('' if none). */
+  task(service: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -18,8 +21,15 @@ export interface PrivateSwarm {
  * manager on 127.0.0.1. It never touches the shared dev engine's networking: it gets a bridge of its own, made
  * here (`--bridge=none` would not do: dockerd then deletes the host's docker0, which the dev engine uses), and no
  * iptables rules. The shared dev engine must never be swarm-initialised.
+ *
+ * Two Swarms on one host share docker_gwbridge and, on the default VXLAN port, collide on the overlay's VXLAN
+ * device ("error creating vxlan interface: file exists"), so one private Swarm runs at a time (a lock file across
+ * the test workers), each on a UDP data path port of its own, and the remains of a run that was killed before
+ * its cleanup (network namespaces still mounted, a bridge) are swept first.
  */
 export async function startPrivateSwarm(): Promise<PrivateSwarm> {
+  const unlock = await lockSwarm();
+  await sweepStaleSwarms().catch(() => {});
   const id = randomBytes(4).toString('hex');
   const dir = `/tmp/osw-${id}`;
   const bridge = `osw${id}`;
@@ -55,24 +65,20 @@ export async function startPrivateSwarm(): Promise<PrivateSwarm> {
   const docker = async (args: string[]) =>
     (await run('docker', args, { env: { ...process.env, DOCKER_HOST: host } })).stdout;
   const stop = async () => {
-    await docker(['swarm', 'leave', '--force']).catch(() => {});
-    if (daemon.exitCode === null) {
-      const exited = new Promise((resolve) => daemon.once('exit', resolve));
-      daemon.kill('SIGTERM');
-      const timer = setTimeout(() => daemon.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(timer);
+    try {
+      await docker(['swarm', 'leave', '--force']).catch(() => {});
+      if (daemon.exitCode === null) {
+        const exited = new Promise((resolve) => daemon.once('exit', resolve));
+        daemon.kill('SIGTERM');
+        const timer = setTimeout(() => daemon.kill('SIGKILL'), 20_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await removeRemains(dir, bridge);
+      if (!hadGateway) await run('ip', ['link', 'del', 'docker_gwbridge']).catch(() => {});
+    } finally {
+      await unlock();
     }
-    // Network namespaces the daemon bind-mounted under its exec root outlive it.
-    const mounts = (await readFile('/proc/mounts', 'utf8'))
-      .split('\n')
-      .map((line) => line.split(' ')[1] ?? '');
-    for (const mount of mounts.filter((m) => m.startsWith(`${dir}/`)).reverse()) {
-      await run('umount', ['-l', mount]).catch(() => {});
-    }
-    await run('ip', ['link', 'del', bridge]).catch(() => {});
-    if (!hadGateway) await run('ip', ['link', 'del', 'docker_gwbridge']).catch(() => {});
-    await rm(dir, { recursive: true, force: true });
   };
   try {
     const deadline = Date.now() + 30_000;
@@ -87,12 +93,23 @@ export async function startPrivateSwarm(): Promise<PrivateSwarm> {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const port = await freePort();
-    await docker(['swarm', 'init', '--advertise-addr', '127.0.0.1', '--listen-addr', `127.0.0.1:${port}`]);
+    await docker([
+      'swarm',
+      'init',
+      '--advertise-addr',
+      '127.0.0.1',
+      '--listen-addr',
+      `127.0.0.1:${port}`,
+      '--data-path-port',
+      String(await freeUdpPort()),
+    ]);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { host, docker, stop };
+  const task = async (service: string) =>
+    (await docker(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${service}`])).trim();
+  return { host, docker, task, stop };
 }
 
 /** A bridge for the private engine on a /24 of 10.254.0.0/16 that no route of this host uses yet. */
@@ -103,4 +120,69 @@ async function makeBridge(name: string): Promise<void> {
   await run('ip', ['link', 'add', name, 'type', 'bridge']);
   await run('ip', ['addr', 'add', `10.254.${free}.1/24`, 'dev', name]);
   await run('ip', ['link', 'set', name, 'up']);
+}
+
+/** Unmounts the network namespaces a dead or stopped private engine left under its folder, then removes both. */
+async function removeRemains(dir: string, bridge: string): Promise<void> {
+  const mounts = (await readFile('/proc/mounts', 'utf8')).split('\n').map((line) => line.split(' ')[1] ?? '');
+  for (const mount of mounts.filter((m) => m.startsWith(`${dir}/`)).reverse()) {
+    await run('umount', ['-l', mount]).catch(() => {});
+  }
+  await run('ip', ['link', 'del', bridge]).catch(() => {});
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Removes what private engines of earlier, killed runs left behind: those whose dockerd is no longer alive. */
+async function sweepStaleSwarms(): Promise<void> {
+  for (const name of await readdir('/tmp')) {
+    const match = /^osw-([0-9a-f]{8})$/.exec(name);
+    if (!match) continue;
+    const dir = `/tmp/${name}`;
+    const pid = Number.parseInt(await readFile(`${dir}/pid`, 'utf8').catch(() => ''), 10);
+    if (Number.isInteger(pid) && alive(pid)) continue;
+    // Only this run's lock holder starts engines, so an engine without a live pid is a leftover.
+    await removeRemains(dir, `osw${match[1]}`);
+  }
+}
+
+const LOCK = '/tmp/offline-private-swarm.lock';
+
+/** An exclusive lock across processes, taken over from a holder that died; returns its release. */
+async function lockSwarm(timeoutMs = 170_000): Promise<() => Promise<void>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const handle = await open(LOCK, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return () => rm(LOCK, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = Number.parseInt(await readFile(LOCK, 'utf8').catch(() => ''), 10);
+    if (Number.isInteger(holder) && !alive(holder)) await rm(LOCK, { force: true });
+    if (Date.now() > deadline) throw new Error(`another private Swarm (pid ${holder}) held ${LOCK} too long`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A UDP port nothing listens on, for the Swarm's VXLAN data path. */
+async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, '127.0.0.1', resolve);
+  });
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
 }

@@ -1,0 +1,116 @@
+import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BundleManifest } from '../../src/bundle/manifest.js';
+import type { DockerEngine } from '../../src/docker/engine.js';
+import { runCli } from '../support/cli.js';
+import { removeImages, requireDocker, uniqueName } from '../support/docker.js';
+import { type PrivateSwarm, startPrivateSwarm } from './support/private-swarm.js';
+import { startRegistry, type TestRegistry } from './support/registry-server.js';
+
+// The built-in demo bundle, exported for real (its images built on the test engine, cl100k_base from the local
+// copy), pushed into a local registry and deployed on a single-node Swarm of the test's own engine, which starts
+// with no image at all: every task runs an image pulled from the registry.
+describe('the demo bundle on a Swarm, from a registry', () => {
+  let engine: DockerEngine;
+  let registry: TestRegistry;
+  let swarm: PrivateSwarm;
+  let work: string;
+  let archive: string;
+  let manifest: BundleManifest;
+  const name = uniqueName('swarmdemo').replace(/[^a-z0-9-]/g, '-');
+  const images = ['api', 'web', 'tokenizer'].map((s) => `offline-demo/${s}:1.0.0`);
+
+  beforeAll(async () => {
+    const docker = await requireDocker();
+    engine = docker.engine;
+    work = await mkdtemp(path.join(tmpdir(), 'offline-swarm-demo-'));
+    const definition = path.join(work, 'demo');
+    await cp(path.resolve('bundles/demo'), definition, { recursive: true });
+    const exported = await runCli(
+      ['export', definition, '--name', name, '--out', path.join(work, 'usb'), '--json'],
+      {
+        env: {
+          BASE_IMAGE: docker.baseImage,
+          TIKTOKEN_CACHE_DIR: path.resolve('node_modules/gpt-tokenizer/data'),
+        },
+      },
+    );
+    expect(exported.code, exported.stderr.slice(-2000)).toBe(0);
+    archive = (exported.json as { archive: string }).archive;
+    const inspected = await runCli(['inspect', archive, '--json']);
+    manifest = (inspected.json as { manifest: BundleManifest }).manifest;
+    registry = await startRegistry();
+    swarm = await startPrivateSwarm();
+  }, 300_000);
+
+  afterAll(async () => {
+    await swarm?.stop();
+    await registry?.stop();
+    if (engine) await removeImages(engine, images);
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('runs every demo service with its health check passing, the proxy reaching api and tokenizer', async () => {
+    const target = path.join(work, 'target');
+    const stack = 'demo';
+    const result = await runCli(
+      [
+        'deploy',
+        archive,
+        '--swarm',
+        '--registry',
+        `${registry.host}/site`,
+        '--insecure',
+        '--target',
+        target,
+        '--name',
+        stack,
+        '--timeout',
+        '90',
+        '--json',
+      ],
+      { env: { DOCKER_HOST: swarm.host, OFFLINE_UPLOAD_STATE_DIR: path.join(work, '.state') } },
+    );
+    // On failure, say why each service's tasks failed (docker service ps), not only that they did.
+    const why =
+      result.code === 0
+        ? ''
+        : (
+            await Promise.all(
+              ['api', 'web', 'tokenizer', 'proxy'].map((s) =>
+                swarm.docker(['service', 'ps', '--no-trunc', `${stack}_${s}`]).catch(String),
+              ),
+            )
+          ).join('\n');
+    expect(result.code, `${result.stderr.slice(-2000)}\n${why}`).toBe(0);
+    const json = result.json as { stack: { services: { name: string; replicas: string }[] } };
+    expect(json.stack.services.map((s) => `${s.name} ${s.replicas}`).sort()).toEqual(
+      ['api', 'proxy', 'tokenizer', 'web'].map((s) => `${stack}_${s} 1/1`),
+    );
+    expect(await readdir(target)).toEqual(
+      expect.arrayContaining(['docker-compose.yml', 'tiktoken', '.env', 'docker-compose.registry.yml']),
+    );
+    const task = (service: string) => swarm.task(`${stack}_${service}`);
+    // Each task runs the exported image ID, pulled from the registry into an engine that had none.
+    for (const service of ['api', 'web', 'tokenizer']) {
+      const image = (await swarm.docker(['inspect', '--format', '{{.Image}}', await task(service)])).trim();
+      expect(image, service).toBe(
+        manifest.images.find((i) => i.tags.includes(`offline-demo/${service}:1.0.0`))?.id,
+      );
+    }
+    // The health checks pass (the tokenizer's only with the shipped tiktoken file), and the proxy reaches the
+    // other services by name over the stack's network.
+    for (const service of ['api', 'tokenizer', 'proxy']) {
+      expect(
+        (await swarm.docker(['inspect', '--format', '{{.State.Health.Status}}', await task(service)])).trim(),
+        service,
+      ).toBe('healthy');
+    }
+    const proxy = await task('proxy');
+    const get = (url: string) => swarm.docker(['exec', proxy, 'wget', '-q', '-O', '-', url]);
+    expect(await get('http://127.0.0.1:8080/cgi-bin/api')).toContain('"ok": true');
+    expect(await get('http://127.0.0.1:8080/cgi-bin/tokenizer')).toMatch(/cl100k/);
+  }, 240_000);
+});
