@@ -4,7 +4,7 @@ import type { BundleManifest } from '../bundle/manifest.js';
 import { hashFile } from '../checksum/hash-file.js';
 import { OfflineError } from '../errors.js';
 import { resolveInside } from '../fs/safe-path.js';
-import { isImageArchive, REPORT_FILE, targetPathFor } from './target-layout.js';
+import { isImageArchive, MANIFEST_COPY, REPORT_FILE, targetPathFor } from './target-layout.js';
 
 export type FileAction = 'create' | 'unchanged' | 'update' | 'replace-changed';
 
@@ -18,33 +18,42 @@ export interface PlannedFile {
   action: FileAction;
 }
 
-/** sha256 of each file a previous import wrote, from its report: a file still matching it is ours to update. */
+/**
+ * sha256 of each file an earlier import or deploy wrote here, from its report and its copy of the manifest: a
+ * file still matching it is ours to update.
+ */
 async function previouslyWritten(target: string): Promise<Map<string, string>> {
-  try {
-    const report = JSON.parse(await readFile(path.join(target, REPORT_FILE), 'utf8')) as {
-      files?: { path: string; sha256: string }[];
-    };
-    return new Map((report.files ?? []).map((f) => [f.path, f.sha256]));
-  } catch {
-    return new Map();
-  }
+  const read = async <T>(file: string): Promise<T | undefined> =>
+    JSON.parse(await readFile(path.join(target, file), 'utf8').catch(() => 'null')) ?? undefined;
+  const written = new Map<string, string>();
+  const manifest = await read<{ files?: { path: string; sha256: string }[] }>(MANIFEST_COPY).catch(
+    () => undefined,
+  );
+  for (const f of manifest?.files ?? []) written.set(targetPathFor(f.path), f.sha256);
+  const report = await read<{ files?: { path: string; sha256: string }[] }>(REPORT_FILE).catch(
+    () => undefined,
+  );
+  for (const f of report?.files ?? []) written.set(f.path, f.sha256);
+  return written;
 }
 
 /**
  * Decides, before anything is written, what happens to each file: created, left (same bytes), updated (a file
  * an earlier import wrote and nobody changed), or a user's changed file, which is refused (EEXIST, all of them
- * named) unless --force, and then backed up before it is replaced.
+ * named) unless --force, and then backed up before it is replaced. `include` narrows the bundle files placed
+ * (a deploy places only the stack's and the tiktoken cache).
  */
 export async function planFiles(
   manifest: BundleManifest,
   target: string,
   force: boolean,
+  include: (bundlePath: string) => boolean = () => true,
 ): Promise<PlannedFile[]> {
   const previous = await previouslyWritten(target);
   const planned: PlannedFile[] = [];
   const conflicts: OfflineError[] = [];
   for (const file of manifest.files) {
-    if (isImageArchive(file.path)) continue;
+    if (isImageArchive(file.path) || !include(file.path)) continue;
     const targetPath = targetPathFor(file.path);
     const absolute = resolveInside(target, targetPath, 'manifest.json');
     const existing = await stat(absolute).catch(() => undefined);

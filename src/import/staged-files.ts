@@ -18,7 +18,8 @@ export class StagedFiles {
     this.dir = path.join(target, `.offline-import-${randomBytes(6).toString('hex')}`);
   }
 
-  async write(file: PlannedFile, stream: Readable, executable = false): Promise<void> {
+  /** Writes one file under the staging folder; returns where it was staged. */
+  async write(file: PlannedFile, stream: Readable, executable = false): Promise<string> {
     const dest = path.join(this.dir, ...file.targetPath.split('/'));
     await mkdir(path.dirname(dest), { recursive: true });
     await writeStreamAtomic(stream, dest, {
@@ -27,6 +28,7 @@ export class StagedFiles {
     });
     if (executable) await chmod(dest, 0o755);
     this.staged.push(file);
+    return dest;
   }
 
   /** Moves every staged file into place; returns the backups made. */

@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, readFile, rm, statfs } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { IMAGES_ARCHIVE } from '../bundle/layout.js';
@@ -7,12 +7,15 @@ import type { BundleManifest } from '../bundle/manifest.js';
 import { readBundle } from '../bundle/reader.js';
 import { OfflineError } from '../errors.js';
 import { createEnvFile } from '../import/env-file.js';
+import { type PlannedFile, planFiles } from '../import/file-plan.js';
+import { writeManifestCopy } from '../import/report.js';
+import { StagedFiles } from '../import/staged-files.js';
 import type { Credentials } from './auth.js';
 import { RegistryClient } from './client.js';
 import { composeOverride, OVERRIDE_FILE, writeComposeOverride } from './compose-override.js';
 import { type ArchiveImage, spoolImageArchive } from './image-archive.js';
 import { type PushReport, pushImages } from './pusher.js';
-import { isStackFile, writeStackFile } from './stack-files.js';
+import { isStackFile } from './stack-files.js';
 import { parseTarget } from './target.js';
 import { UploadState } from './upload-state.js';
 
@@ -26,8 +29,12 @@ export interface PushRequest {
   concurrency: number;
   /** Where to write the compose override, if anywhere. */
   composeOverride?: string;
-  /** Also place the bundle's stack files here (for a deploy), with the override beside the compose file. */
+  /**
+   * Also place the bundle's stack files and tiktoken cache here, as an import does (a file the user changed is
+   * refused unless force, then backed up), with the override beside the compose file.
+   */
   stackDir?: string;
+  force?: boolean;
   signal?: AbortSignal;
   onStep?: (message: string) => void;
 }
@@ -42,6 +49,8 @@ export interface PushResult extends PushReport {
   composeFile?: string;
   /** With stackDir: the .env this run created from the bundle's template (absent when one existed). */
   envFile?: string;
+  /** With stackDir: copies of changed files replaced with force. */
+  backups?: string[];
 }
 
 /**
@@ -58,6 +67,8 @@ export async function runPush(request: PushRequest): Promise<PushResult> {
     ...(request.signal && { signal: request.signal }),
   });
   const spool = await mkdtemp(path.join(tmpdir(), 'offline-push-'));
+  const staged = request.stackDir ? new StagedFiles(request.stackDir) : undefined;
+  let planned = new Map<string, PlannedFile>();
   try {
     request.onStep?.(`checking ${target.host}`);
     await client.ping();
@@ -72,6 +83,11 @@ export async function runPush(request: PushRequest): Promise<PushResult> {
         onLists: async (m) => {
           manifest = m;
           await checkSpoolRoom(spool, m.files.find((f) => f.path === IMAGES_ARCHIVE)?.size ?? 0);
+          if (request.stackDir) {
+            // Before anything is pushed: a changed file in the folder stops the run here.
+            const plan = await planFiles(m, request.stackDir, request.force ?? false, isStackFile);
+            planned = new Map(plan.map((f) => [f.bundlePath, f]));
+          }
         },
         onEntry: async (entry) => {
           if (entry.path === IMAGES_ARCHIVE) {
@@ -80,9 +96,10 @@ export async function runPush(request: PushRequest): Promise<PushResult> {
               spool,
               `${location.archiveName}:${IMAGES_ARCHIVE}`,
             );
-          } else if (request.stackDir && isStackFile(entry.path)) {
-            // Staged beside the spool: placed in stackDir only once the whole bundle is verified.
-            const written = await writeStackFile(entry, path.join(spool, 'stack'));
+          } else if (staged && planned.has(entry.path)) {
+            // Staged in the folder: moved into place only once the whole bundle is verified and pushed.
+            const file = planned.get(entry.path) as PlannedFile;
+            const written = await staged.write(file, entry.stream, entry.executable);
             if (entry.path === manifest?.compose.file) composeText = await readFile(written, 'utf8');
           } else if (entry.path === manifest?.compose.file) {
             const chunks: Buffer[] = [];
@@ -110,9 +127,9 @@ export async function runPush(request: PushRequest): Promise<PushResult> {
       registry: request.registry,
       ...report,
     };
-    if (request.stackDir && composeText !== undefined) {
-      await mkdir(request.stackDir, { recursive: true });
-      await cp(path.join(spool, 'stack'), request.stackDir, { recursive: true, force: true });
+    if (request.stackDir && staged && composeText !== undefined) {
+      result.backups = await staged.commit(new Date().toISOString().replace(/[:.]/g, '-'));
+      await writeManifestCopy(request.stackDir, manifest);
       result.composeFile = path.resolve(request.stackDir, manifest.compose.file.replace(/^stack\//, ''));
       // As an import does: a .env from the template with generated secrets, only when none exists.
       const env = await createEnvFile(manifest, request.stackDir);
@@ -134,6 +151,7 @@ export async function runPush(request: PushRequest): Promise<PushResult> {
     return result;
   } finally {
     client.close();
+    await staged?.discard();
     await rm(spool, { recursive: true, force: true });
   }
 }

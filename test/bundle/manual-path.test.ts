@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSize } from '../../src/bundle/size.js';
 import type { DockerEngine } from '../../src/docker/engine.js';
 import { extractFixture, type Fixture, makeBundle } from '../support/bundle-fixture.js';
-import { removeImages, requireDocker, uniqueName } from '../support/docker.js';
+import { removeComposeProject, removeImages, requireDocker, uniqueName } from '../support/docker.js';
 
 // The manual import path of the README.txt, run with the real tools: GNU tar, coreutils, docker, docker-compose.
 let engine: DockerEngine;
@@ -23,10 +23,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  execFileSync('bash', [
-    '-c',
-    `docker ps -aq --filter label=com.docker.compose.project=${project} | xargs -r docker rm -f`,
-  ]);
+  removeComposeProject(project);
   await removeImages(engine, [image]);
   await Promise.all(fixtures.map((f) => f.cleanup()));
 });

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -7,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DockerEngine } from '../../src/docker/engine.js';
 import { type Fixture, makeBundle } from '../support/bundle-fixture.js';
 import { runCli } from '../support/cli.js';
-import { removeImages, requireDocker, uniqueName } from '../support/docker.js';
+import { removeComposeProject, removeImages, requireDocker, uniqueName } from '../support/docker.js';
 import { tempDir } from '../support/temp-dir.js';
 
 let engine: DockerEngine;
@@ -62,10 +61,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  execFileSync('bash', [
-    '-c',
-    `docker ps -aq --filter label=com.docker.compose.project=${project} | xargs -r docker rm -f`,
-  ]);
+  removeComposeProject(project);
   await removeImages(engine, [web]);
   await Promise.all(fixtures.map((f) => f.cleanup()));
 });

@@ -22,10 +22,11 @@ let worker: string;
 const pulled: string[] = [];
 const proxies: CountingProxy[] = [];
 
-const compose = () => `version: "3.8"
+const composeYaml = () => `version: "3.8"
 services:
   app:
     image: ${app}
+    command: ["sleep", "3600"]
   worker:
     image: ${worker}
     command: ["sh", "-c", "cat /worker.txt && sleep 3600"]
@@ -44,7 +45,7 @@ beforeAll(async () => {
     name: 'pushdemo',
     engine,
     images: [app, worker],
-    files: { 'stack/docker-compose.yml': compose() },
+    files: { 'stack/docker-compose.yml': composeYaml() },
     manifest: (m) => ({
       ...m,
       services: [
@@ -110,7 +111,7 @@ describe('offline push', () => {
     await pullAndCompare(registry.host, name);
 
     // The override, merged by compose with the bundle's compose file, points each service at the registry.
-    await writeFile(path.join(dir, 'docker-compose.yml'), compose());
+    await writeFile(path.join(dir, 'docker-compose.yml'), composeYaml());
     const merged = execFileSync(
       'docker-compose',
       ['-f', 'docker-compose.yml', '-f', 'docker-compose.registry.yml', 'config'],
@@ -119,6 +120,75 @@ describe('offline push', () => {
     expect(merged).toContain(`image: ${registry.host}/${name}/${app}`);
     expect(merged).toContain(`image: ${registry.host}/${name}/${worker}`);
     expect(await readFile(override, 'utf8')).toMatch(/^version: "?3\.8"?$/m);
+  });
+
+  it('places the stack with --target so a host runs compose pull and up from the registry, keeping changed files', async () => {
+    const dir = await tempDir();
+    const target = path.join(dir, 'stack');
+    const prefix = `${name}-hosts`;
+    const push = (...extra: string[]) =>
+      runCli(
+        [
+          'push',
+          fixture.archive,
+          '--registry',
+          `${registry.host}/${prefix}`,
+          '--insecure',
+          '--target',
+          target,
+          ...extra,
+        ],
+        { env: { OFFLINE_UPLOAD_STATE_DIR: path.join(dir, 'state') } },
+      );
+    const first = await push('--json');
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect((await readdir(target)).sort()).toEqual([
+      '.offline',
+      'docker-compose.registry.yml',
+      'docker-compose.yml',
+    ]);
+
+    // On a host: the two files, then compose pulls every image from the registry and starts the stack.
+    const refs = [app, worker].map((tag) => `${registry.host}/${prefix}/${tag}`);
+    pulled.push(...refs);
+    const project = uniqueName('hosts').replace(/[^a-z0-9]/g, '');
+    const compose = (...args: string[]) =>
+      execFileSync(
+        'docker-compose',
+        ['-p', project, '-f', 'docker-compose.yml', '-f', 'docker-compose.registry.yml', ...args],
+        { cwd: target, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+    try {
+      compose('pull', '--quiet');
+      compose('up', '-d', '--no-build');
+      for (const [service, tag] of [
+        ['app', app],
+        ['worker', worker],
+      ] as const) {
+        const container = compose('ps', '-q', service).trim();
+        const { Image } = JSON.parse(
+          execFileSync('docker', ['inspect', '--format', '{{json .}}', container], { encoding: 'utf8' }),
+        ) as { Image: string };
+        expect(Image, service).toBe(idOf(tag));
+      }
+    } finally {
+      compose('down', '--timeout', '1');
+    }
+
+    // A file changed there is never overwritten without --force, and then backed up first.
+    const composeFile = path.join(target, 'docker-compose.yml');
+    await writeFile(composeFile, `${composeYaml()}# changed on this host\n`);
+    const refused = await push('--json');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/EEXIST/);
+    expect(await readFile(composeFile, 'utf8')).toContain('# changed on this host');
+    const forced = await push('--force', '--json');
+    expect(forced.code).toBe(0);
+    const backups = (forced.json as { backups: string[] }).backups;
+    expect(backups).toHaveLength(1);
+    expect(await readFile(backups[0] as string, 'utf8')).toContain('# changed on this host');
+    expect(await readFile(composeFile, 'utf8')).toBe(composeYaml());
   });
 
   it('sends no blob the second time: every blob is found by HEAD', async () => {

@@ -8,7 +8,7 @@ import type { BundleManifest } from '../../src/bundle/manifest.js';
 import type { DockerEngine } from '../../src/docker/engine.js';
 import { buildContextStream } from '../../src/export/build-context.js';
 import { runCli } from '../support/cli.js';
-import { removeImages, requireDocker, uniqueName } from '../support/docker.js';
+import { removeComposeProject, removeImages, requireDocker, uniqueName } from '../support/docker.js';
 import { assertNoNodeModulesUp, flipByte, runClean } from './clean-env.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
@@ -38,11 +38,7 @@ services:
 
 /** Removes what a started stack left (containers, network) and the image, so the next way loads it again. */
 async function clearEngine(): Promise<void> {
-  execFileSync('bash', [
-    '-c',
-    `docker ps -aq --filter label=com.docker.compose.project=${project} | xargs -r docker rm -f >/dev/null;
-     docker network ls -q --filter label=com.docker.compose.project=${project} | xargs -r docker network rm >/dev/null`,
-  ]);
+  removeComposeProject(project);
   await removeImages(engine, [image, imageId]);
 }
 

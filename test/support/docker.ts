@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { connectDocker } from '../../src/docker/connect.js';
@@ -23,4 +24,17 @@ export function uniqueName(prefix: string): string {
 /** Removes the given images, ignoring ones already gone; for afterAll/afterEach cleanup that always runs. */
 export async function removeImages(engine: DockerEngine, refs: Iterable<string>): Promise<void> {
   for (const ref of refs) await engine.removeImage(ref, { force: true }).catch(() => {});
+}
+
+/**
+ * Removes what a compose project started on the test engine: its containers and its networks. Networks left
+ * behind use up the engine's address pools (about 30 networks), after which every `up` fails.
+ */
+export function removeComposeProject(project: string): void {
+  const label = `label=com.docker.compose.project=${project}`;
+  execFileSync('bash', [
+    '-c',
+    `docker ps -aq --filter ${label} | xargs -r docker rm -f >/dev/null;
+     docker network ls -q --filter ${label} | xargs -r docker network rm >/dev/null`,
+  ]);
 }

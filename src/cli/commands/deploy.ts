@@ -16,6 +16,7 @@ interface DeployFlags extends RegistryFlags {
   target: string;
   name?: string;
   timeout: string;
+  force?: boolean;
 }
 
 export function registerDeploy(program: Command): void {
@@ -28,6 +29,7 @@ export function registerDeploy(program: Command): void {
   addRegistryOptions(command)
     .option('--swarm', 'deploy with docker stack deploy on the Swarm manager DOCKER_HOST names (required)')
     .requiredOption('-t, --target <dir>', "folder for the stack's files and docker-compose.registry.yml")
+    .option('--force', 'replace files you changed in the target folder (each is backed up first)')
     .option('--name <stack>', "the stack's name (default: the bundle's compose project)")
     .option('--timeout <seconds>', 'how long to wait for every service to run all its replicas', '180')
     .addHelpText(
@@ -42,7 +44,7 @@ export function registerDeploy(program: Command): void {
         const timeout = Number(flags.timeout);
         const request = await pushRequest(bundle, flags, output);
         const result = await interruptible(output, (signal) =>
-          runPush({ ...request, signal, stackDir: flags.target }),
+          runPush({ ...request, signal, stackDir: flags.target, force: Boolean(flags.force) }),
         );
         const name = flags.name ?? result.project;
         if (!result.composeFile || !result.composeOverride) {

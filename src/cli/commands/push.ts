@@ -9,6 +9,12 @@ import {
   type RegistryFlags,
 } from './registry-options.js';
 
+interface PushFlags extends RegistryFlags {
+  composeOverride?: string;
+  target?: string;
+  force?: boolean;
+}
+
 export function registerPush(program: Command): void {
   const command = program
     .command('push')
@@ -18,18 +24,24 @@ export function registerPush(program: Command): void {
     .argument('<bundle>', 'the bundle archive, any of its parts, or the folder holding them');
   addRegistryOptions(command)
     .option('--compose-override <file>', 'write a compose override pointing the services at the registry')
+    .option(
+      '-t, --target <dir>',
+      "also place the stack's files, tiktoken cache and .env here, with docker-compose.registry.yml beside them",
+    )
+    .option('--force', 'with --target: replace files you changed there (each is backed up first)')
     .addHelpText(
       'after',
-      '\nExample:\n  offline push ./demo-1.0.0.offline.tar.gz --registry registry.local:5000/demo \\\n    --compose-override docker-compose.registry.yml\n  docker compose -f docker-compose.yml -f docker-compose.registry.yml pull   # on each host',
+      '\nExample:\n  offline push ./demo-1.0.0.offline.tar.gz --registry registry.local:5000/demo --target ./demo-stack\n  # copy ./demo-stack to each host, then there:\n  docker compose -f docker-compose.yml -f docker-compose.registry.yml pull\n  docker compose -f docker-compose.yml -f docker-compose.registry.yml up -d',
     )
     .action(
-      action(async (output, bundle: string, flags: RegistryFlags & { composeOverride?: string }) => {
+      action(async (output, bundle: string, flags: PushFlags) => {
         const request = await pushRequest(bundle, flags, output);
         const result = await interruptible(output, (signal) =>
           runPush({
             ...request,
             signal,
             ...(flags.composeOverride && { composeOverride: flags.composeOverride }),
+            ...(flags.target && { stackDir: flags.target, force: Boolean(flags.force) }),
           }),
         );
         return { data: { ...result }, summary: pushSummary(result) };

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { parseSize } from '../../bundle/size.js';
 import { OfflineError } from '../../errors.js';
@@ -88,6 +89,8 @@ export function pushSummary(
     `  blobs: ${blobs.uploaded} uploaded, ${blobs.resumed} resumed, ${blobs.mounted} mounted, ${blobs.present} already there; ${result.bytesSent} bytes sent`,
     ...result.images.flatMap((image) => image.tags.map((t) => `  ${t.reference}  ${image.id}`)),
     ...(result.untagged.length ? [`  not pushed (no tag): ${result.untagged.join(', ')}`] : []),
+    ...(result.composeFile ? [`  stack files: ${path.dirname(result.composeFile)}`] : []),
     ...(result.composeOverride ? [`  compose override: ${result.composeOverride}`] : []),
+    ...(result.backups ?? []).map((b) => `  backed up a changed file: ${b}`),
   ];
 }

@@ -55,6 +55,10 @@ export async function startPrivateSwarm(): Promise<PrivateSwarm> {
       `--bridge=${bridge}`,
       '--iptables=false',
       '--ip-forward=false',
+      // docker_gwbridge and the like from a pool of its own, not the 172.x/192.168.x the dev engine's
+      // networks take up.
+      '--default-address-pool',
+      'base=10.253.0.0/16,size=24',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -175,14 +179,18 @@ function alive(pid: number): boolean {
   }
 }
 
-/** A UDP port nothing listens on, for the Swarm's VXLAN data path. */
+/** A UDP port nothing listens on, for the Swarm's VXLAN data path (Swarm takes 1024-49151 only). */
 async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', resolve);
-  });
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 29_000);
+    const socket = createSocket('udp4');
+    const free = await new Promise<boolean>((resolve) => {
+      socket.once('error', () => resolve(false));
+      socket.bind(port, '0.0.0.0', () => resolve(true));
+    });
+    if (free) {
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
+      return port;
+    }
+  }
 }
