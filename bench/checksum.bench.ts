@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CHECKSUMS_FILE } from '../src/checksum/directory.js';
 import { buildCli, builtCli } from './lib/cli.js';
-import { type Measured, measure, report } from './lib/measure.js';
+import { type Measured, measure, median, report } from './lib/measure.js';
 import type { Benchmark } from './run.js';
 
 const MiB = 1024 * 1024;
@@ -26,8 +26,6 @@ async function writeRandomFile(file: string, bytes: number): Promise<void> {
   out.end();
   await once(out, 'finish');
 }
-
-const median = (runs: Measured[]) => [...runs].sort((a, b) => a.seconds - b.seconds)[runs.length >> 1];
 
 async function run(): Promise<void> {
   buildCli();
@@ -47,8 +45,8 @@ async function run(): Promise<void> {
     const result = JSON.parse(offline[0]?.stdout ?? '{}') as { ok?: boolean; verified?: number };
     if (!result.ok || result.verified !== 1)
       throw new Error(`offline checksum verify said ${offline[0]?.stdout}`);
-    const gnuSeconds = median(gnu)?.seconds ?? Number.NaN;
-    const offlineSeconds = median(offline)?.seconds ?? Number.NaN;
+    const gnuSeconds = median(gnu).seconds;
+    const offlineSeconds = median(offline).seconds;
     const ratio = offlineSeconds / gnuSeconds;
     report(
       'checksum verify 1 GiB',

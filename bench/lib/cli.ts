@@ -7,8 +7,13 @@ export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 /** The built CLI, run as users run it: `node dist/cli/main.js` (no tsx loader in the measured memory). */
 export const builtCli = path.join(repo, 'dist/cli/main.js');
 
-/** `npm run build`, so the figures are for the code in the tree. */
+/** The single-file CLI every bundle carries, what runs on the air-gapped host: `node offline.mjs`. */
+export const builtImporter = path.join(repo, 'dist/offline.mjs');
+
+/** `npm run build` and `npm run build:importer` (as `make build`), so the figures are for the code in the tree. */
 export function buildCli(): void {
-  const result = spawnSync('npm', ['run', '--silent', 'build'], { cwd: repo, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`npm run build failed (exit ${result.status})`);
+  for (const script of ['build', 'build:importer']) {
+    const result = spawnSync('npm', ['run', '--silent', script], { cwd: repo, stdio: 'inherit' });
+    if (result.status !== 0) throw new Error(`npm run ${script} failed (exit ${result.status})`);
+  }
 }

@@ -44,6 +44,14 @@ export function measure(
   });
 }
 
+/** The run with the median wall time (the upper one of an even count). */
+export function median(runs: Measured[]): Measured {
+  const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
+  const middle = sorted[sorted.length >> 1];
+  if (!middle) throw new Error('median of no runs');
+  return middle;
+}
+
 /** Runs a shell pipeline (the "plain coreutils way") under GNU time. */
 export function measureShell(
   script: string,

@@ -24,23 +24,54 @@ const BANNER = [
 ].join(' ');
 
 /**
- * Optional modules that dependencies try inside try/catch and do without: ssh2's crypto addon and
- * cpu-features (native .node files, which a single file cannot carry) and debug's supports-color (not
- * installed). Each becomes a module that throws on load, so the fallback runs without touching the disk (a
- * single executable's require() would warn for any non-built-in module).
+ * Modules the single file leaves out, each replaced by a few lines (esbuild resolves `request` from a file
+ * whose path matches `importer`):
+ * - optional ones that dependencies try inside try/catch and do without: ssh2's crypto addon and cpu-features
+ *   (native .node files, which a single file cannot carry) and debug's supports-color (not installed). Each
+ *   throws on load, so the fallback runs without touching the disk (a single executable's require() would
+ *   warn for any non-built-in module);
+ * - ones offline never reaches, which would cost start-up to parse and evaluate (~150 ms of gRPC and
+ *   protobuf, ssh2's ciphers): dockerode's BuildKit session and progress decoder, used only by buildImage with
+ *   version "2" and followProgress (offline builds with the classic builder and reads every stream object
+ *   itself: src/docker/json-stream.ts), and ssh2, docker-modem's ssh:// transport (DOCKER_HOST is unix://,
+ *   tcp:// or http(s):// only: src/docker/address.ts). Reaching one throws a clear error.
  */
-const optionalAbsent = {
-  name: 'optional-absent',
+const LEFT_OUT: { request: RegExp; importer?: RegExp; contents: string }[] = [
+  {
+    request: /(\.node|^supports-color)$/,
+    contents: "throw new Error('optional module left out of the single-file build');",
+  },
+  {
+    request: /^\.\/(session|buildkit)$/,
+    importer: /dockerode[\\/]lib[\\/]docker\.js$/,
+    // session.js exports withSession, which docker.js takes at load; buildkit.js exports followProgress.
+    contents:
+      "const unsupported = () => { throw new Error('dockerode BuildKit support is not part of offline'); }; module.exports = Object.assign(unsupported, { followProgress: unsupported });",
+  },
+  {
+    request: /^ssh2$/,
+    contents:
+      "module.exports = { Client: class { constructor() { throw new Error('ssh:// Docker hosts are not supported'); } } };",
+  },
+];
+
+const leftOut = {
+  name: 'left-out',
   setup(build: {
-    onResolve(o: { filter: RegExp }, f: (a: { path: string }) => { path: string; namespace: string }): void;
-    onLoad(o: { filter: RegExp; namespace: string }, f: () => { contents: string }): void;
+    onResolve(
+      o: { filter: RegExp },
+      f: (a: { path: string; importer: string }) => { path: string; namespace: string } | undefined,
+    ): void;
+    onLoad(o: { filter: RegExp; namespace: string }, f: (a: { path: string }) => { contents: string }): void;
   }) {
-    build.onResolve({ filter: /(\.node|^supports-color)$/ }, (args) => ({
-      path: args.path,
-      namespace: 'optional-absent',
-    }));
-    build.onLoad({ filter: /.*/, namespace: 'optional-absent' }, () => ({
-      contents: "throw new Error('optional module left out of the single-file build');",
+    build.onResolve({ filter: new RegExp(LEFT_OUT.map((m) => m.request.source).join('|')) }, (args) => {
+      const index = LEFT_OUT.findIndex(
+        (m) => m.request.test(args.path) && (!m.importer || m.importer.test(args.importer)),
+      );
+      return index < 0 ? undefined : { path: String(index), namespace: 'left-out' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => ({
+      contents: LEFT_OUT[Number(args.path)]?.contents ?? '',
     }));
   },
 };
@@ -53,7 +84,7 @@ export type ImporterFormat = 'esm' | 'cjs';
 /**
  * Builds the CLI into one file with every dependency inlined (esbuild: platform node, target node20). 'esm'
  * is offline.mjs (`node offline.mjs import .`); 'cjs' feeds a Node single executable, whose main script must
- * be CommonJS. Optional native addons stay out (see optionalAbsent). esbuild is a devDependency: only a checkout builds.
+ * be CommonJS. Some modules stay out (see LEFT_OUT). esbuild is a devDependency: only a checkout builds.
  */
 export async function buildImporter(outFile: string, version: string, format: ImporterFormat = 'esm') {
   if (typeof OFFLINE_SINGLE_FILE === 'string') {
@@ -76,7 +107,7 @@ export async function buildImporter(outFile: string, version: string, format: Im
     format,
     // The builders themselves stay out: only a checkout builds importers, and it has them installed.
     external: ['esbuild', 'postject'],
-    plugins: [optionalAbsent],
+    plugins: [leftOut],
     ...(format === 'esm' && { banner: { js: BANNER } }),
     define: {
       OFFLINE_VERSION: JSON.stringify(version),

@@ -121,6 +121,18 @@ describe('the bundle carries its importers', () => {
     const order = listing.split('\n').map((line) => line.split(`${stem()}/`)[1]);
     expect(order.slice(3, 6).sort()).toEqual(['import.sh', 'offline', 'offline.mjs']);
   });
+
+  it('offline.mjs leaves out what offline never reaches (BuildKit gRPC, ssh2), which start-up would evaluate', () => {
+    const importer = execFileSync('tar', ['xzOf', archive, `${stem()}/offline.mjs`], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    expect(importer).toContain('node_modules/dockerode/lib/docker.js');
+    for (const module of ['@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs', 'ssh2', 'cpu-features']) {
+      expect(importer).not.toContain(`node_modules/${module}/`);
+    }
+    expect(importer).toContain('dockerode BuildKit support is not part of offline');
+  });
 });
 
 describe('node offline.mjs import . (Node only, no node_modules, network off)', () => {
