@@ -27,24 +27,34 @@ async function composeCommand(): Promise<{ program: string; prefix: string[] }> 
     : { program: 'docker-compose', prefix: [] };
 }
 
-/** `up -d` with no build and no pull, project name from the manifest, run in the target folder. */
-export async function startStack(manifest: BundleManifest, target: string): Promise<string> {
+/**
+ * `up -d` with no build and no pull, project name from the manifest, run in the target folder. With a compose
+ * override (an import from a registry, whose images are not loaded), `pull` from the registry first.
+ * Returns the command lines run.
+ */
+export async function startStack(
+  manifest: BundleManifest,
+  target: string,
+  override?: string,
+): Promise<string> {
   const { program, prefix } = await composeCommand();
   const composeFile = targetPathFor(manifest.compose.file);
+  const files = ['-f', composeFile, ...(override ? ['-f', path.relative(target, override)] : [])];
   const profiles = manifest.compose.profiles.flatMap((p) => ['--profile', p]);
-  const args = [...prefix, '-p', manifest.project, '-f', composeFile, ...profiles, 'up', '-d', '--no-build'];
-  if (program === 'docker') args.push('--pull', 'never');
-  const run = await runTool(program, args, { cwd: path.resolve(target) });
-  if (run.code !== 0) {
-    throw new OfflineError(
-      'ESTART',
-      `${program} ${args.join(' ')} failed: ${run.stderr.trim().split('\n').slice(-5).join(' | ')}`,
-      {
-        file: composeFile,
-      },
-    );
+  const base = [...prefix, '-p', manifest.project, ...files, ...profiles];
+  const up = [...base, 'up', '-d', '--no-build', ...(program === 'docker' ? ['--pull', 'never'] : [])];
+  const commands = override ? [[...base, 'pull'], up] : [up];
+  for (const args of commands) {
+    const run = await runTool(program, args, { cwd: path.resolve(target) });
+    if (run.code !== 0) {
+      throw new OfflineError(
+        'ESTART',
+        `${program} ${args.join(' ')} failed: ${run.stderr.trim().split('\n').slice(-5).join(' | ')}`,
+        { file: composeFile },
+      );
+    }
   }
-  return `${program} ${args.join(' ')}`;
+  return commands.map((args) => `${program} ${args.join(' ')}`).join(' && ');
 }
 
 /**

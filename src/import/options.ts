@@ -10,4 +10,9 @@ export interface ImportOptions {
   timeout: number;
   /** Go on despite a platform mismatch; overwrite changed files (backed up first). */
   force: boolean;
+  /**
+   * `HOST[:PORT][/PREFIX]` where `offline push` put the images: nothing is loaded; the stack files are placed
+   * with a compose override naming the registry's images, and --start pulls from there.
+   */
+  registry?: string;
 }

@@ -15,8 +15,10 @@ export interface ImportReport {
   /** Files written under the target (their sha256 lets the next import tell a user's change from ours). */
   files: { path: string; sha256: string; action: string }[];
   images: { loaded: string[]; skipped: string[] };
-  /** Set when the image archive was not read because every image was already present. */
+  /** Set when the image archive was not read: every image was already present, or they come from a registry. */
   notRead?: string;
+  /** An import from a registry (`--registry`): where the images are, and the compose override naming them. */
+  registry?: { registry: string; composeOverride: string };
   env?: string;
   backups: string[];
   tiktokenCacheDir?: string;

@@ -6,6 +6,8 @@ import { readBundle } from '../bundle/reader.js';
 import type { Output } from '../cli/output.js';
 import type { DockerEngine } from '../docker/engine.js';
 import { OfflineError } from '../errors.js';
+import { writeRegistryOverride } from '../registry/compose-override.js';
+import { parseTarget } from '../registry/target.js';
 import { importOutputs } from '../selfcontained/in-place.js';
 import { startStack, waitForStack } from './compose-start.js';
 import { createEnvFile } from './env-file.js';
@@ -23,6 +25,9 @@ import { isImageArchive, lastArchive } from './target-layout.js';
  * engine and other files to a staging folder, with pre-flight checks as soon as the manifest is known. Only
  * when everything verified are the files moved into place. On any failure the images this run added are
  * removed, moved tags restored, and staged files removed.
+ * With `registry` (the images were pushed there): no image is loaded; the image archives are verified as
+ * they stream except the last, which is not read, and a compose override naming the registry's images is
+ * written beside the compose file.
  */
 export async function runImport(
   options: ImportOptions,
@@ -30,6 +35,8 @@ export async function runImport(
   output: Output,
 ): Promise<ImportReport> {
   const started = performance.now();
+  // Parsed first: a bad --registry is a usage error before anything is read.
+  const registry = options.registry === undefined ? undefined : parseTarget(options.registry, false);
   const location = await locateBundle(options.bundle);
   if (location.kind === 'archive' && !location.sidecar)
     output.warn(
@@ -59,7 +66,7 @@ export async function runImport(
           output.info(`bundle ${m.name} ${m.version}: ${m.images.length} images, ${m.files.length} files`);
           for (const warning of checkPlatforms(m, version, options.force)) output.warn(warning);
           const toLoad = new Set<string>();
-          for (const archive of m.archives) {
+          for (const archive of registry ? [] : m.archives) {
             for (const id of await missingImages(engine, m, archive.path)) toLoad.add(id);
           }
           await checkDiskSpace(m, version.rootDir, options.target, toLoad.size);
@@ -67,11 +74,15 @@ export async function runImport(
             (await planFiles(m, options.target, options.force)).map((f) => [f.bundlePath, f]),
           );
           const last = lastArchive(m);
-          if (last && (await missingImages(engine, m, last)).length === 0) skipLast = last;
+          if (last && (registry || (await missingImages(engine, m, last)).length === 0)) skipLast = last;
         },
         stopBefore: (p) => p === skipLast,
         onEntry: async (entry) => {
           const m = manifest as BundleManifest;
+          if (isImageArchive(entry.path) && registry) {
+            entry.stream.resume();
+            return;
+          }
           if (isImageArchive(entry.path)) {
             output.info(`${entry.path}: loading into the engine`);
             const outcome = await loadArchive(engine, m, entry.path, entry.stream);
@@ -91,13 +102,13 @@ export async function runImport(
       ignoreOwnOutputs,
     );
     const m = result.manifest;
-    if (result.stoppedBefore) {
+    if (result.stoppedBefore && !registry) {
       const ids = m.archives.find((a) => a.path === result.stoppedBefore)?.images ?? [];
       skipped.push(...ids);
       readArchives.add(result.stoppedBefore);
       output.info(`${result.stoppedBefore}: every image already present, not read`);
     }
-    await ensureImagesTagged(engine, m, readArchives);
+    if (!registry) await ensureImagesTagged(engine, m, readArchives);
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const backups = await staged.commit(stamp);
     const report = buildReport(m, location.archiveName, options.target, result.verified, [
@@ -109,11 +120,15 @@ export async function runImport(
     const env = await createEnvFile(m, options.target);
     if (env) report.env = env;
     if (m.tiktoken.entries.length > 0) report.tiktokenCacheDir = path.resolve(options.target, m.tiktoken.dir);
+    if (registry && options.registry) {
+      const override = await writeRegistryOverride(m, options.target, registry, options.registry);
+      report.registry = { registry: options.registry, composeOverride: override };
+    }
     report.timings.import = seconds(started);
     await writeManifestCopy(options.target, m);
     await writeReport(options.target, report);
     if (options.start) {
-      const command = await startStack(m, options.target);
+      const command = await startStack(m, options.target, report.registry?.composeOverride);
       output.info(`started: ${command}`);
       const containers = await waitForStack(engine, m.project, options.timeout, (line) => output.info(line));
       report.started = {

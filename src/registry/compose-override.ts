@@ -1,6 +1,10 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { BundleManifest } from '../bundle/manifest.js';
 import { writeStreamAtomic } from '../fs/atomic-file.js';
+import { targetPathFor } from '../import/target-layout.js';
+import { mapTag, type RegistryTarget } from './target.js';
 
 export const OVERRIDE_FILE = 'docker-compose.registry.yml';
 
@@ -28,7 +32,7 @@ export async function composeOverride(
     : undefined;
   const document = { ...(version !== undefined && { version: String(version) }), services };
   const head = [
-    `# Written by offline push for ${manifest.name} ${manifest.version}: the stack's images from ${registry}.`,
+    `# Written by offline for ${manifest.name} ${manifest.version}: the stack's images from ${registry}.`,
     `# docker compose -f ${manifest.compose.file.split('/').pop()} -f ${OVERRIDE_FILE} pull && ... up -d`,
   ];
   return `${head.join('\n')}\n${YAML.stringify(document)}`;
@@ -36,4 +40,26 @@ export async function composeOverride(
 
 export async function writeComposeOverride(file: string, text: string): Promise<void> {
   await writeStreamAtomic(Readable.from([Buffer.from(text)]), file);
+}
+
+/**
+ * For an import from a registry: the override beside the placed compose file (under `target`), naming each
+ * service's image where `offline push` put it (the same mapping, mapTag). Returns the override's path.
+ */
+export async function writeRegistryOverride(
+  manifest: BundleManifest,
+  target: string,
+  registry: RegistryTarget,
+  registryText: string,
+): Promise<string> {
+  const composeFile = path.resolve(target, targetPathFor(manifest.compose.file));
+  const references = new Map(
+    manifest.images.flatMap((image) =>
+      image.tags.map((tag) => [tag, mapTag(tag, registry).reference] as const),
+    ),
+  );
+  const composeText = await readFile(composeFile, 'utf8');
+  const file = path.join(path.dirname(composeFile), OVERRIDE_FILE);
+  await writeComposeOverride(file, await composeOverride(manifest, references, composeText, registryText));
+  return file;
 }

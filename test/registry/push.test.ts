@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DockerEngine } from '../../src/docker/engine.js';
 import { type Fixture, makeBundle } from '../support/bundle-fixture.js';
 import { runCli } from '../support/cli.js';
-import { removeImages, requireDocker, uniqueName } from '../support/docker.js';
+import { removeComposeProject, removeImages, requireDocker, uniqueName } from '../support/docker.js';
 import { tempDir } from '../support/temp-dir.js';
 import { type CountingProxy, startCountingProxy } from './support/counting-proxy.js';
 import { buildImage, fetchManifest, spawnCli } from './support/images.js';
@@ -189,6 +189,66 @@ describe('offline push', () => {
     expect(backups).toHaveLength(1);
     expect(await readFile(backups[0] as string, 'utf8')).toContain('# changed on this host');
     expect(await readFile(composeFile, 'utf8')).toBe(composeYaml());
+  });
+
+  it('imports on a host from the registry: loads nothing, writes the override, pulls and starts the stack', async () => {
+    const dir = await tempDir();
+    const target = path.join(dir, 'host');
+    const prefix = `${name}-fleet`;
+    const where = `${registry.host}/${prefix}`;
+    const push = await runCli(['push', fixture.archive, '--registry', where, '--insecure', '--json'], {
+      env: { OFFLINE_UPLOAD_STATE_DIR: path.join(dir, 'state') },
+    });
+    expect(push.code).toBe(0);
+    const refs = [app, worker].map((tag) => `${where}/${tag}`);
+    pulled.push(...refs);
+
+    const bad = await runCli(['import', fixture.archive, '--registry', 'http://x', '--target', target]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/EUSAGE.*--registry "http:\/\/x"/);
+    await expect(readdir(target)).rejects.toThrow(/ENOENT/);
+
+    const project = fixture.manifest.project;
+    try {
+      const run = await runCli([
+        'import',
+        fixture.archive,
+        '--registry',
+        where,
+        '--target',
+        target,
+        '--start',
+        '--timeout',
+        '60',
+        '--json',
+      ]);
+      expect(run.stderr).not.toMatch(/error/i);
+      expect(run.code).toBe(0);
+      const { report } = run.json as {
+        report: {
+          images: { loaded: string[]; skipped: string[] };
+          notRead: string;
+          registry: { registry: string; composeOverride: string };
+          started: { command: string; services: { name: string; state: string }[] };
+        };
+      };
+      expect(report.images).toEqual({ loaded: [], skipped: [] });
+      expect(report.notRead).toBe('images/images.tar');
+      expect(report.registry).toEqual({
+        registry: where,
+        composeOverride: path.join(target, 'docker-compose.registry.yml'),
+      });
+      expect(await readFile(report.registry.composeOverride, 'utf8')).toContain(`image: ${where}/${app}`);
+      expect(report.started.command).toMatch(/ pull && .* up -d --no-build/);
+      expect(report.started.services.map((s) => s.state)).toEqual(['running', 'running']);
+      // Nothing was loaded from the bundle: the bundle's own tags are not in the engine, the registry's are.
+      for (const tag of [app, worker]) expect(await engine.inspectImage(tag)).toBeUndefined();
+      for (const [i, tag] of [app, worker].entries()) {
+        expect((await engine.inspectImage(refs[i] as string))?.id).toBe(idOf(tag));
+      }
+    } finally {
+      removeComposeProject(project);
+    }
   });
 
   it('sends no blob the second time: every blob is found by HEAD', async () => {

@@ -21,16 +21,20 @@ export function registerImport(program: Command): void {
     .option('--start', 'start the stack (compose up -d, no build, no pull) and wait until it is healthy')
     .option('--timeout <seconds>', 'how long --start waits for healthy services', '180')
     .option('--force', 'go on despite a platform mismatch; replace changed files (each backed up first)')
+    .option(
+      '--registry <host[:port][/prefix]>',
+      'the images are in this registry (offline push): load nothing, write docker-compose.registry.yml beside the compose file; --start pulls from there',
+    )
     .addHelpText(
       'after',
-      '\nExample:\n  offline import /media/usb/demo-1.0.0.offline.tar.gz --target /opt/demo --start\n  offline import /media/usb --target /opt/demo          # the folder holding the parts\n  node offline.mjs import . --start                     # inside a bundle folder extracted with tar',
+      '\nExample:\n  offline import /media/usb/demo-1.0.0.offline.tar.gz --target /opt/demo --start\n  offline import /media/usb --target /opt/demo          # the folder holding the parts\n  node offline.mjs import . --start                     # inside a bundle folder extracted with tar\n  offline import ./demo-1.0.0.offline.tar.gz --registry registry.local:5000/demo --target /opt/demo --start',
     )
     .action(
       action(
         async (
           output,
           bundle: string,
-          flags: { target?: string; start?: boolean; timeout: string; force?: boolean },
+          flags: { target?: string; start?: boolean; timeout: string; force?: boolean; registry?: string },
         ) => {
           const engine = await connectDocker();
           const report = await runImport(
@@ -40,13 +44,18 @@ export function registerImport(program: Command): void {
               start: Boolean(flags.start),
               timeout: Number(flags.timeout),
               force: Boolean(flags.force),
+              ...(flags.registry !== undefined && { registry: flags.registry }),
             },
             engine,
             output,
           );
           const summary = [
             `imported ${report.bundle.name} ${report.bundle.version} into ${report.target}`,
-            `  verified ${report.verified.length} files; images loaded ${report.images.loaded.length}, already present ${report.images.skipped.length}`,
+            `  verified ${report.verified.length} files; ${
+              report.registry
+                ? `images from ${report.registry.registry}: ${report.registry.composeOverride}`
+                : `images loaded ${report.images.loaded.length}, already present ${report.images.skipped.length}`
+            }`,
             ...(report.tiktokenCacheDir ? [`  set TIKTOKEN_CACHE_DIR=${report.tiktokenCacheDir}`] : []),
             ...(report.env ? [`  created ${report.env} with generated secrets`] : []),
             ...(report.started
