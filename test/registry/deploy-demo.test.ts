@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BundleManifest } from '../../src/bundle/manifest.js';
 import type { DockerEngine } from '../../src/docker/engine.js';
 import { runCli } from '../support/cli.js';
-import { removeImages, requireDocker, uniqueName } from '../support/docker.js';
+import { DEMO_IMAGES_LOCK, removeDemoImages } from '../support/demo-images.js';
+import { requireDocker, uniqueName } from '../support/docker.js';
+import { lockAcrossProcesses } from '../support/process-lock.js';
 import { type PrivateSwarm, startPrivateSwarm } from './support/private-swarm.js';
 import { startRegistry, type TestRegistry } from './support/registry-server.js';
 
@@ -20,11 +22,13 @@ describe('the demo bundle on a Swarm, from a registry', () => {
   let archive: string;
   let manifest: BundleManifest;
   const name = uniqueName('swarmdemo').replace(/[^a-z0-9-]/g, '-');
-  const images = ['api', 'web', 'tokenizer'].map((s) => `offline-demo/${s}:1.0.0`);
+  let unlock: () => Promise<void>;
 
   beforeAll(async () => {
     const docker = await requireDocker();
     engine = docker.engine;
+    // It builds offline-demo/* on the test engine, as make demo's test does: one at a time.
+    unlock = await lockAcrossProcesses(DEMO_IMAGES_LOCK, 'the other demo test', 400_000);
     work = await mkdtemp(path.join(tmpdir(), 'offline-swarm-demo-'));
     const definition = path.join(work, 'demo');
     await cp(path.resolve('bundles/demo'), definition, { recursive: true });
@@ -43,13 +47,14 @@ describe('the demo bundle on a Swarm, from a registry', () => {
     manifest = (inspected.json as { manifest: BundleManifest }).manifest;
     registry = await startRegistry();
     swarm = await startPrivateSwarm();
-  }, 300_000);
+  }, 700_000);
 
   afterAll(async () => {
     await swarm?.stop();
     await registry?.stop();
-    if (engine) await removeImages(engine, images);
+    if (engine) await removeDemoImages(engine, name);
     if (work) await rm(work, { recursive: true, force: true });
+    await unlock?.();
   });
 
   it('runs every demo service with its health check passing, the proxy reaching api and tokenizer', async () => {

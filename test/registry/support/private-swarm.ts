@@ -1,8 +1,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { alive, lockAcrossProcesses } from '../../support/process-lock.js';
 import { freePort } from './registry-server.js';
 
 const run = promisify(execFile);
@@ -28,7 +29,7 @@ export interface PrivateSwarm {
  * its cleanup (network namespaces still mounted, a bridge) are swept first.
  */
 export async function startPrivateSwarm(): Promise<PrivateSwarm> {
-  const unlock = await lockSwarm();
+  const unlock = await lockAcrossProcesses(LOCK, 'a private Swarm', 170_000);
   await sweepStaleSwarms().catch(() => {});
   const id = randomBytes(4).toString('hex');
   const dir = `/tmp/osw-${id}`;
@@ -150,34 +151,6 @@ async function sweepStaleSwarms(): Promise<void> {
 }
 
 const LOCK = '/tmp/offline-private-swarm.lock';
-
-/** An exclusive lock across processes, taken over from a holder that died; returns its release. */
-async function lockSwarm(timeoutMs = 170_000): Promise<() => Promise<void>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const handle = await open(LOCK, 'wx');
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      return () => rm(LOCK, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = Number.parseInt(await readFile(LOCK, 'utf8').catch(() => ''), 10);
-    if (Number.isInteger(holder) && !alive(holder)) await rm(LOCK, { force: true });
-    if (Date.now() > deadline) throw new Error(`another private Swarm (pid ${holder}) held ${LOCK} too long`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A UDP port nothing listens on, for the Swarm's VXLAN data path (Swarm takes 1024-49151 only). */
 async function freeUdpPort(): Promise<number> {
