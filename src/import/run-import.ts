@@ -79,11 +79,9 @@ export async function runImport(
         stopBefore: (p) => p === skipLast,
         onEntry: async (entry) => {
           const m = manifest as BundleManifest;
-          if (isImageArchive(entry.path) && registry) {
-            entry.stream.resume();
-            return;
-          }
           if (isImageArchive(entry.path)) {
+            // From a registry, an archive before the last is only verified (the reader hashes it as it drains).
+            if (registry) return void entry.stream.resume();
             output.info(`${entry.path}: loading into the engine`);
             const outcome = await loadArchive(engine, m, entry.path, entry.stream);
             loaded.push(...outcome.loaded);

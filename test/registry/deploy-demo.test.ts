@@ -6,10 +6,10 @@ import type { BundleManifest } from '../../src/bundle/manifest.js';
 import type { DockerEngine } from '../../src/docker/engine.js';
 import { runCli } from '../support/cli.js';
 import { DEMO_IMAGES_LOCK, removeDemoImages } from '../support/demo-images.js';
-import { requireDocker, uniqueName } from '../support/docker.js';
+import { removeComposeProject, removeImages, requireDocker, uniqueName } from '../support/docker.js';
 import { lockAcrossProcesses } from '../support/process-lock.js';
 import { type PrivateSwarm, startPrivateSwarm } from './support/private-swarm.js';
-import { startRegistry, type TestRegistry } from './support/registry-server.js';
+import { freePort, startRegistry, type TestRegistry } from './support/registry-server.js';
 
 // The built-in demo bundle, exported for real (its images built on the test engine, cl100k_base from the local
 // copy), pushed into a local registry and deployed on a single-node Swarm of the test's own engine, which starts
@@ -117,5 +117,51 @@ describe('the demo bundle on a Swarm, from a registry', () => {
     const get = (url: string) => swarm.docker(['exec', proxy, 'wget', '-q', '-O', '-', url]);
     expect(await get('http://127.0.0.1:8080/cgi-bin/api')).toContain('"ok": true');
     expect(await get('http://127.0.0.1:8080/cgi-bin/tokenizer')).toMatch(/cl100k/);
+  }, 240_000);
+
+  it('a host imports the bundle from the same registry with compose: nothing loaded, every service healthy', async () => {
+    const where = `${registry.host}/site`;
+    const pulled = ['api', 'web', 'tokenizer'].map((s) => `${where}/offline-demo/${s}:1.0.0`);
+    const cacheArchive = manifest.archives.find((a) => a.kind === 'build-cache')?.path;
+    expect(cacheArchive).toBeDefined();
+    try {
+      const result = await runCli(
+        [
+          'import',
+          archive,
+          '--registry',
+          where,
+          '--target',
+          path.join(work, 'host'),
+          '--start',
+          '--timeout',
+          '90',
+          '--json',
+        ],
+        { env: { DEMO_PORT: String(await freePort()) } },
+      );
+      expect(result.code, result.stderr.slice(-2000)).toBe(0);
+      const { report } = result.json as {
+        report: {
+          images: { loaded: string[] };
+          notRead: string;
+          verified: { path: string }[];
+          started: { services: { name: string; health?: string }[] };
+        };
+      };
+      expect(report.images.loaded).toEqual([]);
+      // The build-cache archive comes first and is verified as it streams; the images archive is not read.
+      expect(report.verified.map((v) => v.path)).toContain(cacheArchive);
+      expect(report.notRead).toBe('images/images.tar');
+      expect(report.started.services.filter((s) => s.health === 'healthy').length).toBe(3);
+      for (const [i, service] of ['api', 'web', 'tokenizer'].entries()) {
+        expect((await engine.inspectImage(pulled[i] as string))?.id, service).toBe(
+          manifest.images.find((image) => image.tags.includes(`offline-demo/${service}:1.0.0`))?.id,
+        );
+      }
+    } finally {
+      removeComposeProject(manifest.project);
+      await removeImages(engine, pulled);
+    }
   }, 240_000);
 });
