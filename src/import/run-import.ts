@@ -65,8 +65,9 @@ export async function runImport(
           manifest = m;
           output.info(`bundle ${m.name} ${m.version}: ${m.images.length} images, ${m.files.length} files`);
           for (const warning of checkPlatforms(m, version, options.force)) output.warn(warning);
+          // Images the engine lacks take room on its data root: loaded now, or from a registry pulled by --start.
           const toLoad = new Set<string>();
-          for (const archive of registry ? [] : m.archives) {
+          for (const archive of registry && !options.start ? [] : m.archives) {
             for (const id of await missingImages(engine, m, archive.path)) toLoad.add(id);
           }
           await checkDiskSpace(m, version.rootDir, options.target, toLoad.size);
