@@ -1,11 +1,14 @@
 // Import benchmark on the generated stack of the export benchmark (3 images on a shared ~200 MB base). In one
-// run, each way starting from an engine that has none of the stack's images (base included):
+// run, each way starting from an engine that has none of the stack's images (base included), and after `sync`
+// (not timed) so the disk writes of one way are not flushed during the next:
 //   plain     `docker load -i images.tar` of one uncompressed multi-image save (no verification at all)
 //   seed      `tar xzf` of the seed bundle, `sha256sum -c`, then `docker load` per image
 //   offline   `offline import` (verify + load in one streaming read of the .tar.gz)
 //   re-import `offline import` of the same bundle again, every image present, by the built CLI and by the
 //             single-file importer the bundle carries (`node offline.mjs import`, what the air-gapped host runs)
-// and prints: offline/plain (target <= 1.25), offline/seed (target < 1), re-import/first (target <= 0.05) by
+// plain and offline run three times each, alternating (the engine's load time varies by a second from run to
+// run on a small VM), and their medians are compared.
+// It prints: offline/plain (target <= 1.25), offline/seed (target < 1), re-import/first (target <= 0.05) by
 // wall time and by the import's own work (without process start-up), and offline's peak RSS (target <= 200
 // MiB). Node's own start-up (`node -e 0`) is printed beside the re-import: on a slow host it alone is
 // several percent of a first import of this stack.
@@ -80,22 +83,39 @@ async function run(): Promise<void> {
     ].join(' && '),
   );
 
-  try {
+  // From an engine without the stack's images, with the disk's pending writes flushed first (not timed).
+  const fromScratch = async <T>(way: () => Promise<T>): Promise<T> => {
     await clearImages(engine, images);
-    const plain = await measureShell(`docker load -q -i ${ROOT}/plain.tar`);
+    await measureShell('sync');
+    return way();
+  };
 
-    await clearImages(engine, images);
-    const seed = await measureShell(
-      [
-        `cd ${seedDir} && rm -rf x && mkdir x && cd x`,
-        'tar xzf ../bundle.tar.gz',
-        'sha256sum -c --quiet SHA256SUMS',
-        'for f in image*.tar; do docker load -q -i "$f"; done',
-      ].join(' && '),
+  try {
+    const seed = await fromScratch(() =>
+      measureShell(
+        [
+          `cd ${seedDir} && rm -rf x && mkdir x && cd x`,
+          'tar xzf ../bundle.tar.gz',
+          'sha256sum -c --quiet SHA256SUMS',
+          'for f in image*.tar; do docker load -q -i "$f"; done',
+        ].join(' && '),
+      ),
     );
 
-    await clearImages(engine, images);
-    const first = await cli('import', bundle, '--target', path.join(ROOT, 'target1'), '--json');
+    const plainRuns: Measured[] = [];
+    const firstRuns: Measured[] = [];
+    for (let i = 0; i < 3; i++) {
+      plainRuns.push(await fromScratch(() => measureShell(`docker load -q -i ${ROOT}/plain.tar`)));
+      const target = path.join(ROOT, `first-${i}`);
+      firstRuns.push(await fromScratch(() => cli('import', bundle, '--target', target, '--json')));
+    }
+    const plain = median(plainRuns);
+    const first = median(firstRuns);
+    process.stderr.write(
+      `plain runs ${plainRuns.map((r) => r.seconds.toFixed(2)).join(' ')} s; offline runs ${firstRuns
+        .map((r) => r.seconds.toFixed(2))
+        .join(' ')} s\n`,
+    );
     // Re-imports take well under a second, so each is the median of three (each into a fresh folder).
     const reimport = async (entry: string): Promise<Measured> => {
       const runs: Measured[] = [];
@@ -149,10 +169,11 @@ async function run(): Promise<void> {
         pass: work(againSingle) / work(first) <= 0.05,
       },
     );
+    const peakRss = Math.max(...firstRuns.map((r) => r.peakRssMiB));
     report(
-      'import peak RSS',
-      { offline_MiB: first.peakRssMiB, plain_docker_cli_MiB: plain.peakRssMiB, target_MiB: 200 },
-      { ratio: first.peakRssMiB / 200, target: '<=1', pass: first.peakRssMiB <= 200 },
+      'import peak RSS (the highest of the three runs)',
+      { offline_MiB: peakRss, plain_docker_cli_MiB: plain.peakRssMiB, target_MiB: 200 },
+      { ratio: peakRss / 200, target: '<=1', pass: peakRss <= 200 },
     );
   } finally {
     await measureShell(`docker load -q -i ${ROOT}/base.tar`);
