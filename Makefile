@@ -13,8 +13,8 @@ install: node_modules/.package-lock.json
 
 build: install
 	$(NPM) run --silent build
-	@chmod +x dist/cli/main.js
 	$(NPM) run --silent build:importer
+	@chmod +x dist/offline.mjs
 
 lint: install
 	npx biome check --error-on-warnings .

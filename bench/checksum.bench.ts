@@ -1,5 +1,5 @@
 // Checksum benchmark: a 1 GiB file of random bytes in a temp folder (deleted after). In one run it measures
-// `sha256sum -c` against `offline checksum verify` (the built CLI, `node dist/cli/main.js`) on the same folder,
+// `sha256sum -c` against `offline checksum verify` (the built CLI, `node dist/offline.mjs`) on the same folder,
 // alternating them so both see the same warm page cache, and prints the ratio of the medians (target <= 1.10).
 
 import { randomBytes } from 'node:crypto';

@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${DEMO_OUT:-$PWD/demo-out}
-if [ -n "${OFFLINE_CLI:-}" ]; then read -ra cli <<<"$OFFLINE_CLI"; else cli=(node "$PWD/dist/cli/main.js"); fi
+if [ -n "${OFFLINE_CLI:-}" ]; then read -ra cli <<<"$OFFLINE_CLI"; else cli=(node "$PWD/dist/offline.mjs"); fi
 say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 
 if [ -n "${BASE_IMAGE:-}" ]; then

@@ -4,11 +4,11 @@ import { fileURLToPath } from 'node:url';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The built CLI, run as users run it: `node dist/cli/main.js` (no tsx loader in the measured memory). */
-export const builtCli = path.join(repo, 'dist/cli/main.js');
-
-/** The single-file CLI every bundle carries, what runs on the air-gapped host: `node offline.mjs`. */
-export const builtImporter = path.join(repo, 'dist/offline.mjs');
+/**
+ * The built CLI, run as users run it (no tsx loader in the measured memory): the `offline` bin, dist/offline.mjs,
+ * the same single file every bundle carries and the air-gapped host runs as `node offline.mjs`.
+ */
+export const builtCli = path.join(repo, 'dist/offline.mjs');
 
 /** `npm run build` and `npm run build:importer` (as `make build`), so the figures are for the code in the tree. */
 export function buildCli(): void {

@@ -9,6 +9,7 @@ import {
 } from '../bundle/definition.js';
 import type { Compression } from '../bundle/layout.js';
 import { OfflineError } from '../errors.js';
+import { sourceEntry } from '../selfcontained/importer-build.js';
 import { type ExportOptions, projectNameFor } from './options.js';
 
 /** The export command's flags, as commander hands them over. */
@@ -65,6 +66,8 @@ export async function resolveExportOptions(
   flags: ExportFlags,
 ): Promise<ExportOptions> {
   if (!flags.out) throw usage('--out DIR is required: the folder the bundle is written to');
+  // The single executable is built from offline's source: where there is none, fail before any work.
+  if (flags.withRuntime) await sourceEntry('cjs');
   const definition: BundleDefinition | undefined = target ? await loadDefinition(target) : undefined;
   const composeFile = flags.file
     ? path.resolve(flags.file)

@@ -1,12 +1,18 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OfflineError } from '../errors.js';
 import { importBuildTool } from './dev-import.js';
 
-/** The repository root, from src/selfcontained or dist/selfcontained (both two levels down). */
+/** Set by the single-file builds themselves ('esm' for offline.mjs, 'cjs' inside a single executable). */
+declare const OFFLINE_SINGLE_FILE: string | undefined;
+
+/**
+ * The repository root: two levels up from src/selfcontained or dist/selfcontained, one up from dist/offline.mjs
+ * (the `offline` bin). Only an ES module knows its own path: not the single executable's CommonJS script.
+ */
 export function packageRoot(): string {
-  return fileURLToPath(new URL('../../', import.meta.url));
+  return fileURLToPath(new URL(typeof OFFLINE_SINGLE_FILE === 'string' ? '../' : '../../', import.meta.url));
 }
 
 /** Where `make build` writes the single-file importer. */
@@ -76,30 +82,21 @@ const leftOut = {
   },
 };
 
-/** Set by the single-file builds themselves ('esm' or 'cjs'): they carry no source to build from. */
-declare const OFFLINE_SINGLE_FILE: string | undefined;
-
 export type ImporterFormat = 'esm' | 'cjs';
 
 /**
  * Builds the CLI into one file with every dependency inlined (esbuild: platform node, target node20). 'esm'
- * is offline.mjs (`node offline.mjs import .`); 'cjs' feeds a Node single executable, whose main script must
- * be CommonJS. Some modules stay out (see LEFT_OUT). esbuild is a devDependency: only a checkout builds.
+ * is offline.mjs (`node offline.mjs import .`, and the `offline` bin); 'cjs' feeds a Node single executable,
+ * whose main script must be CommonJS. Some modules stay out (see LEFT_OUT). It builds from a checkout's source
+ * with esbuild, a devDependency: from source, from the tsc build, or from dist/offline.mjs in a checkout; not
+ * from a copy of offline.mjs in a bundle, nor from the single executable.
  */
 export async function buildImporter(outFile: string, version: string, format: ImporterFormat = 'esm') {
-  if (typeof OFFLINE_SINGLE_FILE === 'string') {
-    throw new OfflineError(
-      'EUSAGE',
-      `building a ${format} importer needs the source; this is a single-file build`,
-      {
-        hint: 'export --with-runtime from a checkout of offline (make build, then node dist/cli/main.js)',
-      },
-    );
-  }
+  const entry = await sourceEntry(format);
   const esbuild = await importBuildTool<typeof import('esbuild')>('esbuild', 'build the bundled importers');
   await mkdir(path.dirname(outFile), { recursive: true });
   await esbuild.build({
-    entryPoints: [path.join(packageRoot(), 'src', 'cli', 'main.ts')],
+    entryPoints: [entry],
     outfile: outFile,
     bundle: true,
     platform: 'node',
@@ -116,4 +113,28 @@ export async function buildImporter(outFile: string, version: string, format: Im
     legalComments: 'none',
     logLevel: 'error',
   });
+}
+
+/** src/cli/main.ts of the checkout this runs from, or a usage error where there is none (a bundle's copy). */
+export async function sourceEntry(format: ImporterFormat): Promise<string> {
+  const singleFile = typeof OFFLINE_SINGLE_FILE === 'string' ? OFFLINE_SINGLE_FILE : undefined;
+  const root = singleFile === 'cjs' ? undefined : packageRoot();
+  const entry = root === undefined ? undefined : path.join(root, 'src', 'cli', 'main.ts');
+  if (root !== undefined && entry !== undefined && (await isCheckout(root, entry))) return entry;
+  throw new OfflineError(
+    'EUSAGE',
+    `building the ${format === 'esm' ? 'single-file importer' : 'single executable'} needs offline's source, and this offline runs outside a checkout`,
+    {
+      file: entry ?? process.execPath,
+      hint: 'export --with-runtime with the offline of a checkout (make build, then offline or node dist/offline.mjs)',
+    },
+  );
+}
+
+/** A checkout of offline: its package.json names it, and the CLI's source is there. */
+async function isCheckout(root: string, entry: string): Promise<boolean> {
+  const pkg = (await readFile(path.join(root, 'package.json'), 'utf8')
+    .then(JSON.parse)
+    .catch(() => undefined)) as { name?: unknown } | undefined;
+  return pkg?.name === 'offline' && Boolean((await stat(entry).catch(() => undefined))?.isFile());
 }

@@ -13,7 +13,7 @@ export type ImporterOrigin = 'self' | 'built-now' | 'dist';
 
 /**
  * Puts the single-file importer (offline.mjs) at dest, from what is running:
- * - offline.mjs itself (an export run by `node offline.mjs export`): copies its own file;
+ * - offline.mjs itself (the `offline` bin, or `node offline.mjs export`): copies its own file;
  * - the source (tsx, a checkout): builds it now with esbuild, so the importer always matches the exporter;
  * - the tsc build (dist/cli/main.js): copies dist/offline.mjs, which `make build` writes, or fails clearly.
  */

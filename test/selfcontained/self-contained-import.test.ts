@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BundleManifest } from '../../src/bundle/manifest.js';
+import { toolVersion } from '../../src/cli/version.js';
 import type { DockerEngine } from '../../src/docker/engine.js';
 import { buildContextStream } from '../../src/export/build-context.js';
+import { buildImporter } from '../../src/selfcontained/importer-build.js';
 import { runCli } from '../support/cli.js';
 import { removeComposeProject, removeImages, requireDocker, uniqueName } from '../support/docker.js';
 import { assertNoNodeModulesUp, flipByte, runClean } from './clean-env.js';
@@ -20,6 +22,8 @@ let work: string;
 let archive: string;
 let manifest: BundleManifest;
 let exportStderr: string;
+/** The single-file build the export ran from, in the checkout's .tmp/ folder. */
+let bin: string | undefined;
 const stem = () => `${project}-1.0.0`;
 
 const compose = (ref: string) => `version: "2.4"
@@ -71,9 +75,14 @@ beforeAll(async () => {
     path.join(stack, 'bundle.yaml'),
     `name: ${project}\nversion: 1.0.0\npull: never\ntiktoken:\n  encodings: [cl100k_base]\nenv:\n  template: .env.example\n  generate:\n    SECRET_KEY: { kind: hex, bytes: 32 }\n`,
   );
-  // From source: export builds offline.mjs (esbuild) and, with --with-runtime, the single executable.
+  // Through the `offline` bin: a single-file build inside the checkout (make build writes it to dist/), which
+  // puts a copy of itself in the bundle as offline.mjs and builds the single executable from the checkout's
+  // source (--with-runtime).
+  bin = path.join(repo, '.tmp', `${project}.mjs`);
+  await buildImporter(bin, toolVersion());
   const out = path.join(work, 'usb');
   const exported = await runCli(['export', stack, '--out', out, '--with-runtime', '--json'], {
+    bin,
     env: { TIKTOKEN_CACHE_DIR: path.join(repo, 'node_modules/gpt-tokenizer/data') },
   });
   if (exported.code !== 0) throw new Error(`export failed: ${exported.stderr}`);
@@ -91,6 +100,7 @@ afterEach(async () => {
 afterAll(async () => {
   await clearEngine();
   if (work) await rm(work, { recursive: true, force: true });
+  if (bin) await rm(bin, { force: true });
 });
 
 describe('the bundle carries its importers', () => {
@@ -132,6 +142,33 @@ describe('the bundle carries its importers', () => {
       expect(importer).not.toContain(`node_modules/${module}/`);
     }
     expect(importer).toContain('dockerode BuildKit support is not part of offline');
+  });
+
+  it('offline.mjs is the running single-file build itself, byte for byte', async () => {
+    const carried = execFileSync('tar', ['xzOf', archive, `${stem()}/offline.mjs`], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+    expect(sha256(carried)).toBe(sha256(await readFile(bin as string)));
+  });
+
+  it('a copy of offline.mjs outside a checkout refuses --with-runtime before any work (EUSAGE, exit 2)', async () => {
+    const elsewhere = await mkdtemp(path.join(work, 'copy-'));
+    const copy = path.join(elsewhere, 'offline.mjs');
+    await writeFile(copy, await readFile(bin as string));
+    const out = path.join(elsewhere, 'out');
+    const run = await runCli(
+      ['export', path.join(work, 'stack'), '--out', out, '--with-runtime', '--force', '--json'],
+      { bin: copy },
+    );
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.json?.error).toMatchObject({
+      code: 'EUSAGE',
+      // It looks one folder up from the file, as dist/offline.mjs in a checkout finds src/cli/main.ts.
+      file: path.join(work, 'src', 'cli', 'main.ts'),
+      message: expect.stringMatching(/needs offline's source/),
+    });
+    await expect(access(out)).rejects.toThrow();
   });
 });
 

@@ -14,13 +14,17 @@ export interface CliResult {
   json: Record<string, unknown> | undefined;
 }
 
-/** Runs the CLI as a user would (a child process), from source through tsx. */
+/**
+ * Runs the CLI as a user would (a child process): from source through tsx, or with `bin` a single-file build
+ * run by node (what the `offline` bin is).
+ */
 export function runCli(
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; bin?: string } = {},
 ): Promise<CliResult> {
+  const [command, ...entryArgs] = options.bin ? [process.execPath, options.bin] : [tsx, entry];
   return new Promise((resolve, reject) => {
-    const child = spawn(tsx, [entry, ...args], {
+    const child = spawn(command as string, [...entryArgs, ...args], {
       cwd: options.cwd ?? root,
       env: { ...process.env, OFFLINE_SILENT: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
