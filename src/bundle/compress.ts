@@ -8,14 +8,14 @@ import { ParallelGzip } from './parallel-gzip.js';
 /**
  * The default compression: gzip, written by our parallel gzip (parallel-gzip.ts). Measured by
  * `npx tsx bench/run.ts compression` on a 500 MiB image-like tar (2 cores, shared host):
- *   node zlib gzip -6, one stream   31.1 s  314.9 MiB  peak RSS 114 MiB
- *   parallel gzip -6 (ours)         23.5 s  314.9 MiB  peak RSS 156 MiB   (1.33x node's; read back 1.8 s)
- *   pigz -6                         20.4 s  316.4 MiB
- *   zstd -3 -T0 (child process)      4.8 s  316.7 MiB  (read back 2.2 s)
- *   none                             4.1 s  500.0 MiB
- * zstd is ~5x faster at the same size, but the default must import by hand with only GNU tar, coreutils and
- * Docker >= 20.10 (`tar xzf`), and zstd is none of those: it stays opt-in (--compression zstd). pigz is a bit
- * faster than ours but not always installed, and its bytes differ from ours, so using it when present would
+ *   node zlib gzip -6, one stream   25.6 s  314.9 MiB  peak RSS 113 MiB  (read back 5.0 s)
+ *   parallel gzip -6 (ours)         12.1 s  314.9 MiB  peak RSS 190 MiB  (2.1x node's; read back 2.3 s)
+ *   pigz -6                         12.4 s  316.4 MiB
+ *   zstd -3 -T0 (child process)      3.2 s  316.7 MiB  (read back 2.3 s)
+ *   none                             1.9 s  500.0 MiB
+ * zstd is ~4x faster at the same size, but the default must import by hand with only GNU tar, coreutils and
+ * Docker >= 20.10 (`tar xzf`), and zstd is none of those: it stays opt-in (--compression zstd). pigz is as
+ * fast as ours but not always installed, and its bytes differ from ours, so using it when present would
  * make the bundle's bytes depend on the host (the format promises the same bytes for the same inputs).
  */
 export const DEFAULT_COMPRESSION: Compression = 'gzip';
