@@ -13,7 +13,7 @@ import type { DockerEngine } from '../src/docker/engine.js';
 import { buildContextStream } from '../src/export/build-context.js';
 import { ensureBusyboxBase } from '../tools/busybox-base.js';
 import { buildCli, builtCli } from './lib/cli.js';
-import { type Measured, measure, measureShell, median, report } from './lib/measure.js';
+import { alternate, measure, measureShell, median, report } from './lib/measure.js';
 import type { Benchmark } from './run.js';
 
 const MiB = 1024 * 1024;
@@ -168,26 +168,26 @@ async function run(): Promise<void> {
     'sha256sum bundle.tar.gz > bundle.tar.gz.sha256',
   ].join(' && ');
   const outDir = path.join(work, 'offline');
-  const seedRuns: Measured[] = [];
-  const offlineRuns: Measured[] = [];
   let seedSize = 0;
-  for (let i = 0; i < 3; i++) {
-    await rm(seedDir, { recursive: true, force: true });
-    await measureShell('sync');
-    seedRuns.push(await measureShell(seedScript));
-    seedSize = (await stat(path.join(seedDir, 'bundle.tar.gz'))).size;
-    await rm(seedDir, { recursive: true, force: true });
-    await rm(outDir, { recursive: true, force: true });
-    await measureShell('sync');
-    offlineRuns.push(await measure(cli[0] ?? '', exportArgs(outDir), { env }));
-  }
-  const seed = median(seedRuns);
-  const offline = median(offlineRuns);
-  process.stderr.write(
-    `seed runs ${seedRuns.map((r) => r.seconds.toFixed(1)).join(' ')} s; offline runs ${offlineRuns
-      .map((r) => r.seconds.toFixed(1))
-      .join(' ')} s\n`,
-  );
+  const runs = await alternate({
+    seed: {
+      prepare: () => rm(seedDir, { recursive: true, force: true }),
+      run: async () => {
+        const run = await measureShell(seedScript);
+        seedSize = (await stat(path.join(seedDir, 'bundle.tar.gz'))).size;
+        return run;
+      },
+    },
+    offline: {
+      prepare: async () => {
+        await rm(seedDir, { recursive: true, force: true });
+        await rm(outDir, { recursive: true, force: true });
+      },
+      run: () => measure(cli[0] ?? '', exportArgs(outDir), { env }),
+    },
+  });
+  const seed = median(runs.seed);
+  const offline = median(runs.offline);
   const result = JSON.parse(offline.stdout) as {
     size: number;
     compression: string;
@@ -208,7 +208,7 @@ async function run(): Promise<void> {
     { seed_s: seed.seconds, offline_s: offline.seconds },
     { ratio: timeRatio, target: '<=0.5', pass: timeRatio <= 0.5 },
   );
-  const peakRss = Math.max(...offlineRuns.map((r) => r.peakRssMiB));
+  const peakRss = Math.max(...runs.offline.map((r) => r.peakRssMiB));
   report(
     'export peak RSS (the highest of the three runs)',
     { offline_MiB: peakRss, target_MiB: 200 },

@@ -19,7 +19,7 @@ import { connectDocker } from '../src/docker/connect.js';
 import type { DockerEngine } from '../src/docker/engine.js';
 import { prepareExportStack } from './export.bench.js';
 import { buildCli, builtCli } from './lib/cli.js';
-import { type Measured, measure, measureShell, median, report } from './lib/measure.js';
+import { alternate, type Measured, measure, measureShell, median, report } from './lib/measure.js';
 import type { Benchmark } from './run.js';
 
 const ROOT = '/tmp/offline-bench-import';
@@ -83,39 +83,31 @@ async function run(): Promise<void> {
     ].join(' && '),
   );
 
-  // From an engine without the stack's images, with the disk's pending writes flushed first (not timed).
-  const fromScratch = async <T>(way: () => Promise<T>): Promise<T> => {
-    await clearImages(engine, images);
-    await measureShell('sync');
-    return way();
-  };
+  // Every way starts from an engine without the stack's images.
+  const clear = () => clearImages(engine, images);
 
   try {
-    const seed = await fromScratch(() =>
-      measureShell(
-        [
-          `cd ${seedDir} && rm -rf x && mkdir x && cd x`,
-          'tar xzf ../bundle.tar.gz',
-          'sha256sum -c --quiet SHA256SUMS',
-          'for f in image*.tar; do docker load -q -i "$f"; done',
-        ].join(' && '),
-      ),
+    const seedScript = [
+      `cd ${seedDir} && rm -rf x && mkdir x && cd x`,
+      'tar xzf ../bundle.tar.gz',
+      'sha256sum -c --quiet SHA256SUMS',
+      'for f in image*.tar; do docker load -q -i "$f"; done',
+    ].join(' && ');
+    const { seed: seedRuns } = await alternate(
+      { seed: { prepare: clear, run: () => measureShell(seedScript) } },
+      1,
     );
-
-    const plainRuns: Measured[] = [];
-    const firstRuns: Measured[] = [];
-    for (let i = 0; i < 3; i++) {
-      plainRuns.push(await fromScratch(() => measureShell(`docker load -q -i ${ROOT}/plain.tar`)));
-      const target = path.join(ROOT, `first-${i}`);
-      firstRuns.push(await fromScratch(() => cli('import', bundle, '--target', target, '--json')));
-    }
-    const plain = median(plainRuns);
-    const first = median(firstRuns);
-    process.stderr.write(
-      `plain runs ${plainRuns.map((r) => r.seconds.toFixed(2)).join(' ')} s; offline runs ${firstRuns
-        .map((r) => r.seconds.toFixed(2))
-        .join(' ')} s\n`,
-    );
+    const seed = median(seedRuns);
+    // The last way run is offline: every image is present afterwards, as the re-import needs.
+    const runs = await alternate({
+      plain: { prepare: clear, run: () => measureShell(`docker load -q -i ${ROOT}/plain.tar`) },
+      offline: {
+        prepare: clear,
+        run: (round) => cli('import', bundle, '--target', path.join(ROOT, `first-${round}`), '--json'),
+      },
+    });
+    const plain = median(runs.plain);
+    const first = median(runs.offline);
     // A re-import takes well under a second, so it is the median of three (each into a fresh folder).
     const againRuns: Measured[] = [];
     for (let i = 0; i < 3; i++) {
@@ -159,7 +151,7 @@ async function run(): Promise<void> {
         pass: work(again) / work(first) <= 0.05,
       },
     );
-    const peakRss = Math.max(...firstRuns.map((r) => r.peakRssMiB));
+    const peakRss = Math.max(...runs.offline.map((r) => r.peakRssMiB));
     report(
       'import peak RSS (the highest of the three runs)',
       { offline_MiB: peakRss, plain_docker_cli_MiB: plain.peakRssMiB, target_MiB: 200 },

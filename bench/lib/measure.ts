@@ -52,6 +52,35 @@ export function median(runs: Measured[]): Measured {
   return middle;
 }
 
+/** One way of doing a job in a comparison: `prepare` (not timed) sets the start state, `run` is measured. */
+export interface Way {
+  prepare?: (round: number) => Promise<void>;
+  run: (round: number) => Promise<Measured>;
+}
+
+/**
+ * Runs each way `rounds` times, alternating, each after its `prepare` and a `sync` (neither timed, so one way's
+ * disk writes are not flushed during the next), and prints every run's wall time on stderr. On a small shared
+ * VM a single run of either way varies by seconds; compare the medians.
+ */
+export async function alternate<K extends string>(
+  ways: Record<K, Way>,
+  rounds = 3,
+): Promise<Record<K, Measured[]>> {
+  const entries = Object.entries(ways) as [K, Way][];
+  const runs = Object.fromEntries(entries.map(([name]) => [name, [] as Measured[]])) as Record<K, Measured[]>;
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, way] of entries) {
+      await way.prepare?.(round);
+      await measureShell('sync');
+      runs[name].push(await way.run(round));
+    }
+  }
+  const line = entries.map(([name]) => `${name} ${runs[name].map((r) => r.seconds.toFixed(2)).join(' ')} s`);
+  process.stderr.write(`runs: ${line.join('; ')}\n`);
+  return runs;
+}
+
 /** Runs a shell pipeline (the "plain coreutils way") under GNU time. */
 export function measureShell(
   script: string,
