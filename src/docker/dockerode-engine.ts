@@ -69,7 +69,7 @@ export class DockerodeEngine implements DockerEngine {
   }
 
   async listImages(): Promise<ImageInfo[]> {
-    const list = await this.docker.listImages();
+    const list = await this.docker.listImages({ all: true });
     return list.map((image) => ({
       id: image.Id,
       repoTags: (image.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),

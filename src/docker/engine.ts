@@ -8,6 +8,7 @@ export interface DockerEngine {
   version(): Promise<EngineVersion>;
   /** undefined when the image does not exist. */
   inspectImage(ref: string): Promise<ImageInfo | undefined>;
+  /** Every image, untagged parents included (`docker images -a`); os and architecture are left empty. */
   listImages(): Promise<ImageInfo[]>;
   /** `docker import` of a root file system tarball; returns the new image ID. */
   importImage(rootfs: Readable, ref: string, changes?: string[]): Promise<string>;

@@ -8,16 +8,17 @@ export interface LoadOutcome {
   skipped: string[];
 }
 
-/** The bundle images an archive holds that the engine lacks (by image ID). */
-export async function missingImages(
-  engine: DockerEngine,
+/**
+ * The bundle images an archive holds that are not among `present` (image IDs from one list of the engine's
+ * images, taken when the import began: one request instead of one per image).
+ */
+export function missingImages(
+  present: ReadonlySet<string>,
   manifest: BundleManifest,
   archive: string,
-): Promise<string[]> {
+): string[] {
   const ids = manifest.archives.find((a) => a.path === archive)?.images ?? [];
-  const missing: string[] = [];
-  for (const id of ids) if (!(await engine.inspectImage(id))) missing.push(id);
-  return missing;
+  return ids.filter((id) => !present.has(id));
 }
 
 /**
@@ -26,12 +27,13 @@ export async function missingImages(
  */
 export async function loadArchive(
   engine: DockerEngine,
+  present: ReadonlySet<string>,
   manifest: BundleManifest,
   archive: string,
   stream: Readable,
 ): Promise<LoadOutcome> {
   const ids = manifest.archives.find((a) => a.path === archive)?.images ?? [];
-  const missing = await missingImages(engine, manifest, archive);
+  const missing = missingImages(present, manifest, archive);
   if (missing.length === 0) {
     stream.resume();
     return { loaded: [], skipped: ids };
@@ -42,15 +44,17 @@ export async function loadArchive(
 
 /**
  * After loading: every image of the manifest exists with its ID, and carries its tags (a tag that points
- * elsewhere, or is missing because the image was skipped, is set).
+ * elsewhere, or is missing because the image was skipped, is set). The engine's images are listed once (one
+ * request, not one per image); an image missing from the list is inspected before it is called missing.
  */
 export async function ensureImagesTagged(
   engine: DockerEngine,
   manifest: BundleManifest,
   archives: Set<string>,
 ): Promise<void> {
+  const listed = new Map((await engine.listImages()).map((i) => [i.id, i]));
   for (const image of manifest.images.filter((i) => archives.has(i.archive))) {
-    const info = await engine.inspectImage(image.id);
+    const info = listed.get(image.id) ?? (await engine.inspectImage(image.id));
     if (!info) {
       throw new OfflineError('EDOCKER', `${image.tags[0] ?? image.id}: not in the engine after the load`, {
         file: image.tags[0] ?? image.id,

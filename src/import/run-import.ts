@@ -37,14 +37,16 @@ export async function runImport(
   const started = performance.now();
   // Parsed first: a bad --registry is a usage error before anything is read.
   const registry = options.registry === undefined ? undefined : parseTarget(options.registry, false);
+  // The engine's answers are asked for while the bundle is located (the snapshot is "before" this run either way).
+  const engineState = Promise.all([engine.version(), takeImageSnapshot(engine)]);
+  engineState.catch(() => {}); // handled even when a failed locate leaves it unawaited
   const location = await locateBundle(options.bundle);
   if (location.kind === 'archive' && !location.sidecar)
     output.warn(
       `${location.archiveName}: no .sha256 sidecar beside it; the media copy is not checked separately`,
     );
-  const version = await engine.version();
+  const [version, snapshot] = await engineState;
   await mkdir(options.target, { recursive: true });
-  const snapshot = await takeImageSnapshot(engine);
   const staged = new StagedFiles(options.target);
   const loaded: string[] = [];
   const skipped: string[] = [];
@@ -68,14 +70,14 @@ export async function runImport(
           // Images the engine lacks take room on its data root: loaded now, or from a registry pulled by --start.
           const toLoad = new Set<string>();
           for (const archive of registry && !options.start ? [] : m.archives) {
-            for (const id of await missingImages(engine, m, archive.path)) toLoad.add(id);
+            for (const id of missingImages(snapshot.ids, m, archive.path)) toLoad.add(id);
           }
           await checkDiskSpace(m, version.rootDir, options.target, toLoad.size);
           planned = new Map(
             (await planFiles(m, options.target, options.force)).map((f) => [f.bundlePath, f]),
           );
           const last = lastArchive(m);
-          if (last && (registry || (await missingImages(engine, m, last)).length === 0)) skipLast = last;
+          if (last && (registry || missingImages(snapshot.ids, m, last).length === 0)) skipLast = last;
         },
         stopBefore: (p) => p === skipLast,
         onEntry: async (entry) => {
@@ -84,7 +86,7 @@ export async function runImport(
             // From a registry, an archive before the last is only verified (the reader hashes it as it drains).
             if (registry) return void entry.stream.resume();
             output.info(`${entry.path}: loading into the engine`);
-            const outcome = await loadArchive(engine, m, entry.path, entry.stream);
+            const outcome = await loadArchive(engine, snapshot.ids, m, entry.path, entry.stream);
             loaded.push(...outcome.loaded);
             skipped.push(...outcome.skipped);
             readArchives.add(entry.path);
