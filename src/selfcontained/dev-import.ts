@@ -1,5 +1,8 @@
 import { OfflineError } from '../errors.js';
 
+/** Set by the single-file builds ('esm' for offline.mjs, 'cjs' inside a single executable). */
+declare const OFFLINE_SINGLE_FILE: string | undefined;
+
 /**
  * Loads a build tool that only a checkout has (esbuild, postject: devDependencies). Where it is missing (an
  * install without devDependencies, or offline.mjs itself) the error says what to do instead of a bare
@@ -7,7 +10,9 @@ import { OfflineError } from '../errors.js';
  */
 export async function importBuildTool<T>(name: 'esbuild' | 'postject', why: string): Promise<T> {
   try {
-    return (await import(name)) as T;
+    // offline.mjs runs its CLI as CommonJS through node:vm (single-file-main.ts), where Node 20 allows no
+    // import() of a module it does not carry; require() finds it in the checkout's node_modules.
+    return (typeof OFFLINE_SINGLE_FILE === 'string' ? require(name) : await import(name)) as T;
   } catch (error) {
     throw new OfflineError('EMISSING', `${name} is not installed here; it is needed to ${why}`, {
       file: name,

@@ -1,0 +1,73 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * Where offline.mjs keeps V8's code cache for the CLI it carries, one file per build, Node version and command
+ * (each command compiles different functions): `$OFFLINE_CODE_CACHE`, else `$XDG_CACHE_HOME/offline/code`,
+ * else `~/.cache/offline/code`. `OFFLINE_CODE_CACHE=off` turns it off (undefined); so does a host without a
+ * home folder.
+ */
+export function codeCacheFile(
+  sourceHash: string,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  const setting = env.OFFLINE_CODE_CACHE;
+  if (setting === 'off' || setting === '0') return undefined;
+  let dir = setting;
+  if (!dir) {
+    const home = env.XDG_CACHE_HOME || homeCache();
+    if (!home) return undefined;
+    dir = path.join(home, 'offline', 'code');
+  }
+  const command = argv.find((arg) => !arg.startsWith('-'))?.replace(/[^a-z0-9-]/gi, '') || 'none';
+  const runtime = `${process.version}-${process.arch}`;
+  return path.join(dir, `${sourceHash.slice(0, 16)}-${runtime}-${command}.v8`);
+}
+
+function homeCache(): string | undefined {
+  try {
+    return path.join(os.homedir(), '.cache');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The cache's bytes, or undefined when there is none yet (or it cannot be read). */
+export function readCodeCache(file: string | undefined): Buffer | undefined {
+  if (!file) return undefined;
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes the cache through a temp file renamed into place, so a reader sees a whole file or none. A cache is
+ * an optimisation: any failure (a read-only home, a full disk) leaves things as they were, silently.
+ */
+export function writeCodeCache(file: string, data: Buffer): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    makeFolders(path.dirname(file));
+    writeFileSync(temp, data);
+    renameSync(temp, file);
+  } catch {
+    rmSync(temp, { force: true });
+  }
+}
+
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdirSync loops forever where mkdir keeps failing with
+ * ENOENT under an existing parent (in /proc, for one); here any failure ends it.
+ */
+function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  for (let at = dir; !existsSync(at); at = path.dirname(at)) {
+    if (at === path.dirname(at)) break;
+    missing.unshift(at);
+  }
+  for (const folder of missing) mkdirSync(folder);
+}

@@ -1,0 +1,99 @@
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toolVersion } from '../../src/cli/version.js';
+import { codeCacheFile } from '../../src/selfcontained/code-cache.js';
+import { buildImporter } from '../../src/selfcontained/importer-build.js';
+import { runCli } from '../support/cli.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const HASH = 'ab'.repeat(32);
+const runtime = `${process.version}-${process.arch}`;
+
+describe('codeCacheFile', () => {
+  it('is one file per build, Node version and command, under OFFLINE_CODE_CACHE', () => {
+    expect(codeCacheFile(HASH, ['import', 'x.tar.gz', '--json'], { OFFLINE_CODE_CACHE: '/c' })).toBe(
+      `/c/abababababababab-${runtime}-import.v8`,
+    );
+    expect(codeCacheFile(HASH, ['--version'], { OFFLINE_CODE_CACHE: '/c' })).toBe(
+      `/c/abababababababab-${runtime}-none.v8`,
+    );
+    // Whatever the first argument holds, the name stays one plain file name.
+    expect(codeCacheFile(HASH, ['../../etc'], { OFFLINE_CODE_CACHE: '/c' })).toBe(
+      `/c/abababababababab-${runtime}-etc.v8`,
+    );
+  });
+
+  it('falls back to XDG_CACHE_HOME, then ~/.cache, and is off with OFFLINE_CODE_CACHE=off', () => {
+    expect(codeCacheFile(HASH, ['verify'], { XDG_CACHE_HOME: '/x' })).toBe(
+      `/x/offline/code/abababababababab-${runtime}-verify.v8`,
+    );
+    expect(codeCacheFile(HASH, ['verify'], {})).toMatch(/\/\.cache\/offline\/code\/[^/]+-verify\.v8$/);
+    expect(codeCacheFile(HASH, ['verify'], { OFFLINE_CODE_CACHE: 'off' })).toBeUndefined();
+  });
+});
+
+describe('offline.mjs runs through the code cache', () => {
+  let bin: string;
+  let work: string;
+
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(tmpdir(), 'offline-code-cache-'));
+    // Inside the checkout, as `make build` places dist/offline.mjs.
+    bin = path.join(repo, '.tmp', `code-cache-${process.pid}.mjs`);
+    await buildImporter(bin, toolVersion());
+  }, 120_000);
+
+  afterAll(async () => {
+    await rm(bin, { force: true });
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const cached = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).sort();
+
+  it('writes the cache when a command is done, then runs from it without writing again', async () => {
+    const dir = path.join(work, 'first');
+    const env = { OFFLINE_CODE_CACHE: dir };
+    const first = await runCli(['--version'], { bin, env });
+    expect(first).toMatchObject({ code: 0, stdout: `${toolVersion()}\n`, stderr: '' });
+    const files = await cached(dir);
+    expect(files).toEqual([expect.stringMatching(new RegExp(`-${runtime}-none\\.v8$`))]);
+    const file = path.join(dir, files[0] as string);
+    const written = await stat(file);
+    expect(written.size).toBeGreaterThan(10_000);
+
+    const second = await runCli(['--version'], { bin, env });
+    expect(second).toMatchObject({ code: 0, stdout: first.stdout, stderr: '' });
+    expect((await stat(file)).mtimeMs).toBe(written.mtimeMs);
+    expect(await cached(dir)).toEqual(files);
+  });
+
+  it('a cache V8 rejects (damaged, or from another build) is ignored and written anew', async () => {
+    const dir = path.join(work, 'damaged');
+    const env = { OFFLINE_CODE_CACHE: dir };
+    await runCli(['--version'], { bin, env });
+    const file = path.join(dir, (await cached(dir))[0] as string);
+    const garbage = Buffer.alloc(4096, 0x5a);
+    await writeFile(file, garbage);
+    const run = await runCli(['--version'], { bin, env });
+    expect(run).toMatchObject({ code: 0, stdout: `${toolVersion()}\n`, stderr: '' });
+    const rewritten = await readFile(file);
+    expect(rewritten.equals(garbage)).toBe(false);
+    expect(rewritten.length).toBeGreaterThan(10_000);
+  });
+
+  it('gives the same result, error and exit code as the source, with the cache off or unwritable', async () => {
+    const missing = path.join(work, 'nothing-here.offline.tar.gz');
+    const fromSource = await runCli(['verify', missing, '--json']);
+    expect(fromSource.code).toBeGreaterThan(0);
+    for (const setting of ['off', '/proc/offline-cannot-write-here']) {
+      const run = await runCli(['verify', missing, '--json'], { bin, env: { OFFLINE_CODE_CACHE: setting } });
+      expect(run.code).toBe(fromSource.code);
+      expect(run.json).toEqual(fromSource.json);
+      expect(run.stderr).toBe(fromSource.stderr);
+    }
+    expect(await cached('/proc/offline-cannot-write-here')).toEqual([]);
+  });
+});
