@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OfflineError } from '../errors.js';
 import { importBuildTool } from './dev-import.js';
+import { embedCli } from './embedded-cli.js';
 
 /** Set by the single-file builds themselves ('esm' for offline.mjs, 'cjs' inside a single executable). */
 declare const OFFLINE_SINGLE_FILE: string | undefined;
@@ -87,15 +88,17 @@ export type ImporterFormat = 'esm' | 'cjs';
 /**
  * Builds the CLI into one file with every dependency inlined (esbuild: platform node, target node20). 'esm'
  * is offline.mjs (`node offline.mjs import .`, and the `offline` bin): a small ES module
- * (single-file-main.ts) carrying the CLI as CommonJS source text, which it compiles through V8's code cache.
+ * (single-file-main.ts) carrying the CLI as CommonJS source in a trailing comment (embedded-cli.ts), which it
+ * compiles through V8's code cache.
  * 'cjs' feeds a Node single executable, whose main script must be CommonJS. Some modules stay out (see
  * LEFT_OUT). It builds from a checkout's source with esbuild, a devDependency: from source, from the tsc
  * build, or from dist/offline.mjs in a checkout; not from a copy of offline.mjs in a bundle, nor from the
  * single executable.
  *
  * Why the code cache: Node 20 caches no compiled ES modules, and compiling the 1.7 MB CLI was most of each
- * command's start-up. `offline --version`, medians of 15 (2 cores): node -e 0 105 ms, the ES module 215 ms,
- * through the code cache 160-180 ms; a re-import of the import benchmark's bundle 327-362 ms -> 274-288 ms.
+ * command's start-up. Medians of interleaved runs on 2 cores, the ES module build against this one with its
+ * cache: `offline --version` 226 -> 201 ms (node -e 0: 129 ms); a re-import of the import benchmark's bundle
+ * (every image present) 396 -> 319 ms.
  */
 export async function buildImporter(outFile: string, version: string, format: ImporterFormat = 'esm') {
   const entry = await sourceEntry(format);
@@ -121,16 +124,14 @@ export async function buildImporter(outFile: string, version: string, format: Im
     define: { ...define, 'import.meta.url': '__offlineImportMetaUrl' },
   });
   const source = wrapCli(cli.outputFiles?.[0]?.text ?? '');
-  await esbuild.build({
+  const loader = await esbuild.build({
     ...common,
     entryPoints: [path.join(path.dirname(entry), '..', 'selfcontained', 'single-file-main.ts')],
-    outfile: outFile,
     format: 'esm',
-    define: {
-      OFFLINE_CLI_SOURCE: JSON.stringify(source),
-      OFFLINE_CLI_SOURCE_HASH: JSON.stringify(createHash('sha256').update(source).digest('hex')),
-    },
+    write: false,
+    define: { OFFLINE_CLI_SOURCE_HASH: JSON.stringify(createHash('sha256').update(source).digest('hex')) },
   });
+  await writeFile(outFile, `${loader.outputFiles?.[0]?.text ?? ''}\n${embedCli(source)}`);
 }
 
 /** The CLI's entry, its dependencies inlined but for the left-out modules and the build tools. */

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toolVersion } from '../../src/cli/version.js';
 import { codeCacheFile } from '../../src/selfcontained/code-cache.js';
+import { embedCli, extractCli } from '../../src/selfcontained/embedded-cli.js';
 import { buildImporter } from '../../src/selfcontained/importer-build.js';
 import { runCli } from '../support/cli.js';
 
@@ -32,6 +33,30 @@ describe('codeCacheFile', () => {
     );
     expect(codeCacheFile(HASH, ['verify'], {})).toMatch(/\/\.cache\/offline\/code\/[^/]+-verify\.v8$/);
     expect(codeCacheFile(HASH, ['verify'], { OFFLINE_CODE_CACHE: 'off' })).toBeUndefined();
+  });
+});
+
+describe('embedCli / extractCli', () => {
+  it('carries any ASCII source in one trailing comment and gives it back exactly', () => {
+    const tricky = [
+      'a = b */ c; /* x */',
+      '\u0001',
+      '\u0001\u0002',
+      '*\u0001/',
+      '\u0001/',
+      '*\u0001\u0002/',
+      '"*/"',
+      '/*offline-cli-commonjs\n*/',
+      '',
+    ];
+    for (const source of tricky) {
+      const file = `#!/usr/bin/env node\nconsole.log(1);\n${embedCli(source)}`;
+      // The comment closes exactly once, at its end.
+      expect(file.indexOf('*/')).toBe(file.length - 3);
+      expect(extractCli(file)).toBe(source);
+    }
+    expect(extractCli('console.log(1);\n')).toBeUndefined();
+    expect(() => embedCli('const s = "\u00e9";')).toThrow(/must be ASCII/);
   });
 });
 
@@ -95,5 +120,14 @@ describe('offline.mjs runs through the code cache', () => {
       expect(run.stderr).toBe(fromSource.stderr);
     }
     expect(await cached('/proc/offline-cannot-write-here')).toEqual([]);
+  });
+
+  it('a copy that lost the CLI it carries says so in one line, exit 1', async () => {
+    const text = await readFile(bin, 'latin1');
+    const cut = path.join(work, 'offline.mjs');
+    await writeFile(cut, text.slice(0, text.indexOf('/*offline-cli-commonjs\n')), 'latin1');
+    const run = await runCli(['--version'], { bin: cut, env: { OFFLINE_CODE_CACHE: 'off' } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`error: ${cut}: damaged, the CLI it carries is missing; copy offline.mjs again\n`);
   });
 });
