@@ -128,6 +128,8 @@ describe('offline.mjs runs through the code cache', () => {
     await writeFile(cut, text.slice(0, text.indexOf('/*offline-cli-commonjs\n')), 'latin1');
     const run = await runCli(['--version'], { bin: cut, env: { OFFLINE_CODE_CACHE: 'off' } });
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe(`error: ${cut}: damaged, the CLI it carries is missing; copy offline.mjs again\n`);
+    expect(run.stderr).toBe(
+      `error: ${cut}: damaged, the CLI it carries is missing; copy offline.mjs again\n`,
+    );
   });
 });
