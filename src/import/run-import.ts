@@ -46,6 +46,8 @@ export async function runImport(
       `${location.archiveName}: no .sha256 sidecar beside it; the media copy is not checked separately`,
     );
   const [version, snapshot] = await engineState;
+  // The images the engine has: those of the snapshot, and those each archive this run loads adds.
+  const present = new Set(snapshot.ids);
   await mkdir(options.target, { recursive: true });
   const staged = new StagedFiles(options.target);
   const loaded: string[] = [];
@@ -70,14 +72,14 @@ export async function runImport(
           // Images the engine lacks take room on its data root: loaded now, or from a registry pulled by --start.
           const toLoad = new Set<string>();
           for (const archive of registry && !options.start ? [] : m.archives) {
-            for (const id of missingImages(snapshot.ids, m, archive.path)) toLoad.add(id);
+            for (const id of missingImages(present, m, archive.path)) toLoad.add(id);
           }
           await checkDiskSpace(m, version.rootDir, options.target, toLoad.size);
           planned = new Map(
             (await planFiles(m, options.target, options.force)).map((f) => [f.bundlePath, f]),
           );
           const last = lastArchive(m);
-          if (last && (registry || missingImages(snapshot.ids, m, last).length === 0)) skipLast = last;
+          if (last && (registry || missingImages(present, m, last).length === 0)) skipLast = last;
         },
         stopBefore: (p) => p === skipLast,
         onEntry: async (entry) => {
@@ -86,7 +88,8 @@ export async function runImport(
             // From a registry, an archive before the last is only verified (the reader hashes it as it drains).
             if (registry) return void entry.stream.resume();
             output.info(`${entry.path}: loading into the engine`);
-            const outcome = await loadArchive(engine, snapshot.ids, m, entry.path, entry.stream);
+            const outcome = await loadArchive(engine, present, m, entry.path, entry.stream);
+            for (const id of outcome.loaded) present.add(id);
             loaded.push(...outcome.loaded);
             skipped.push(...outcome.skipped);
             readArchives.add(entry.path);
