@@ -9,8 +9,8 @@ export interface LoadOutcome {
 }
 
 /**
- * The bundle images an archive holds that are not among `present` (image IDs from one list of the engine's
- * images, taken when the import began: one request instead of one per image).
+ * The bundle images an archive holds that are not among `present`: the image IDs the engine has, from the one
+ * list the import takes when it begins (not a request per image) plus the images it has loaded since.
  */
 export function missingImages(
   present: ReadonlySet<string>,

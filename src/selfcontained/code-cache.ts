@@ -5,8 +5,8 @@ import path from 'node:path';
 /**
  * Where offline.mjs keeps V8's code cache for the CLI it carries, one file per build, Node version and command
  * (each command compiles different functions): `$OFFLINE_CODE_CACHE`, else `$XDG_CACHE_HOME/offline/code`,
- * else `~/.cache/offline/code`. `OFFLINE_CODE_CACHE=off` turns it off (undefined); so does a host without a
- * home folder.
+ * else `~/.cache/offline/code`. `OFFLINE_CODE_CACHE=off` (or `0`) turns it off (undefined); so does a host
+ * without a home folder.
  */
 export function codeCacheFile(
   sourceHash: string,
