@@ -32,10 +32,8 @@ export function extractCli(fileText: string): string | undefined {
   const start = fileText.indexOf(MARKER);
   const end = fileText.lastIndexOf(END);
   if (start < 0 || end < start + MARKER.length) return undefined;
+  // One pass: U+0001 is only ever followed by a slash (an escaped END, star U+0001 slash) or by U+0002.
   return fileText
     .slice(start + MARKER.length, end)
-    .split(`*${ESC}/`)
-    .join(END)
-    .split(`${ESC}\u0002`)
-    .join(ESC);
+    .replace(/\u0001([/\u0002])/g, (_, next: string) => (next === '/' ? '/' : ESC));
 }

@@ -95,10 +95,12 @@ export type ImporterFormat = 'esm' | 'cjs';
  * build, or from dist/offline.mjs in a checkout; not from a copy of offline.mjs in a bundle, nor from the
  * single executable.
  *
- * Why the code cache: Node 20 caches no compiled ES modules, and compiling the 1.7 MB CLI was most of each
- * command's start-up. Medians of interleaved runs on 2 cores, the ES module build against this one with its
- * cache: `offline --version` 226 -> 201 ms (node -e 0: 129 ms); a re-import of the import benchmark's bundle
- * (every image present) 396 -> 319 ms.
+ * Why the code cache: Node 20 caches no compiled ES modules, and compiling the CLI (1.7 MB before it was
+ * minified) was most of each command's start-up. Medians of interleaved runs on 2 cores, the ES module build
+ * against this one with its cache: `offline --version` 226 -> 201 ms (node -e 0: 129 ms); a re-import of the
+ * import benchmark's bundle (every image present) 396 -> 319 ms.
+ * Why minified (1.7 -> 0.83 MB): a re-import of that bundle, each build exporting its own, 386 -> 352 ms
+ * (medians of 11 interleaved runs; `offline --version` 176 -> 166 ms).
  */
 export async function buildImporter(outFile: string, version: string, format: ImporterFormat = 'esm') {
   const entry = await sourceEntry(format);
@@ -141,6 +143,10 @@ function cliBuild(entry: string) {
     // The builders themselves stay out: only a checkout builds importers, and it has them installed.
     external: ['esbuild', 'postject'],
     plugins: [leftOut],
+    // Minified: every start-up reads, scans and compiles the CLI, and every bundle carries and hashes it.
+    // keepNames keeps the names of functions and classes that error output and `--debug` stacks show.
+    minify: true,
+    keepNames: true,
   };
 }
 
