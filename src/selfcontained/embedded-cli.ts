@@ -8,6 +8,8 @@
 const MARKER = '/*offline-cli-commonjs\n';
 const END = '*/';
 const ESC = '\u0001';
+/** An escape: U+0001 and the character after it, a slash or U+0002. */
+const ESCAPED = new RegExp(`${ESC}([/\u0002])`, 'g');
 
 /** The trailing comment that carries `source`; the source must be ASCII (esbuild's default output). */
 export function embedCli(source: string): string {
@@ -35,5 +37,5 @@ export function extractCli(fileText: string): string | undefined {
   // One pass: U+0001 is only ever followed by a slash (an escaped END, star U+0001 slash) or by U+0002.
   return fileText
     .slice(start + MARKER.length, end)
-    .replace(/\u0001([/\u0002])/g, (_, next: string) => (next === '/' ? '/' : ESC));
+    .replace(ESCAPED, (_, next: string) => (next === '/' ? '/' : ESC));
 }
