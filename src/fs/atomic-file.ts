@@ -36,6 +36,7 @@ export async function writeStreamAtomic(
 ): Promise<Digest> {
   const temp = tempPathFor(dest);
   const hasher = new HashStream(options.onProgress);
+  let placed = false;
   try {
     await pipeline(source, new CoalesceChunks(), hasher, createWriteStream(temp, { flags: 'wx' }));
     const digest = hasher.digest;
@@ -68,8 +69,9 @@ export async function writeStreamAtomic(
     } else {
       await rename(temp, dest);
     }
+    placed = true;
     return digest;
   } finally {
-    await rm(temp, { force: true });
+    if (!placed) await rm(temp, { force: true });
   }
 }
