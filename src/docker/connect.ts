@@ -1,5 +1,3 @@
-import { Agent } from 'node:http';
-import type Dockerode from 'dockerode';
 import { OfflineError } from '../errors.js';
 import { resolveDockerAddress } from './address.js';
 import type { DockerEngine } from './engine.js';
@@ -16,7 +14,7 @@ export async function connectDocker(env: NodeJS.ProcessEnv = process.env): Promi
   // that never reach the engine (verify, inspect, checksum, --help) should not pay.
   const { default: Dockerode } = await import('dockerode');
   const { DockerodeEngine } = await import('./dockerode-engine.js');
-  const docker = new Dockerode({ ...address.options, ...plainAgent(address.options), timeout: undefined });
+  const docker = new Dockerode({ ...address.options, timeout: undefined });
   try {
     await Promise.race([
       docker.ping(),
@@ -37,15 +35,4 @@ export async function connectDocker(env: NodeJS.ProcessEnv = process.env): Promi
     );
   }
   return new DockerodeEngine(docker, address.label);
-}
-
-/**
- * For an engine without TLS (a unix socket, http://): an agent told there is no TLS server name. Otherwise
- * Node's agent works one out for every request, testing the host name against its IPv6 pattern, and the
- * first test compiles that pattern: 5-6 ms of every command's start-up on 2 cores (`net.isIPv6` timed in a
- * fresh process), for a name TLS would use and this connection never does.
- */
-function plainAgent(options: Dockerode.DockerOptions): { agent?: Agent } {
-  if (options.protocol === 'https') return {};
-  return { agent: new Agent({ keepAlive: true, servername: '' } as ConstructorParameters<typeof Agent>[0]) };
 }
