@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -44,9 +53,15 @@ export function readCodeCache(file: string | undefined): Buffer | undefined {
   }
 }
 
+/** How many builds' caches are kept for one Node version and command, the one just written among them (a host may
+ * run several copies of offline: the installed one, a bundle's). */
+export const KEEP_BUILDS = 4;
+
 /**
- * Writes the cache through a temp file renamed into place, so a reader sees a whole file or none. A cache is
- * an optimisation: any failure (a read-only home, a full disk) leaves things as they were, silently.
+ * Writes the cache through a temp file renamed into place, so a reader sees a whole file or none, then keeps
+ * only the KEEP_BUILDS newest caches for the same Node version and command (a developer who rebuilds often
+ * would otherwise collect one set per build). A cache is an optimisation: any
+ * failure (a read-only home, a full disk) leaves things as they were, silently.
  */
 export function writeCodeCache(file: string, data: Buffer): void {
   const temp = `${file}.${process.pid}.tmp`;
@@ -54,9 +69,20 @@ export function writeCodeCache(file: string, data: Buffer): void {
     makeFolders(path.dirname(file));
     writeFileSync(temp, data);
     renameSync(temp, file);
+    pruneOtherBuilds(file);
   } catch {
     rmSync(temp, { force: true });
   }
+}
+
+function pruneOtherBuilds(file: string): void {
+  const dir = path.dirname(file);
+  const sameRuntimeAndCommand = path.basename(file).replace(/^[0-9a-f]{16}/, '');
+  const builds = readdirSync(dir)
+    .filter((name) => /^[0-9a-f]{16}-/.test(name) && name.slice(16) === sameRuntimeAndCommand)
+    .map((name) => ({ name, mtime: statSync(path.join(dir, name)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const old of builds.slice(KEEP_BUILDS)) rmSync(path.join(dir, old.name), { force: true });
 }
 
 /**
