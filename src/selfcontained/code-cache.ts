@@ -53,15 +53,17 @@ export function readCodeCache(file: string | undefined): Buffer | undefined {
   }
 }
 
-/** How many builds' caches are kept for one Node version and command, the one just written among them (a host may
- * run several copies of offline: the installed one, a bundle's). */
+/**
+ * How many builds' caches are kept for one Node version and command, the one just written among them (a host
+ * may run several copies of offline: the installed one, a bundle's).
+ */
 export const KEEP_BUILDS = 4;
 
 /**
  * Writes the cache through a temp file renamed into place, so a reader sees a whole file or none, then keeps
  * only the KEEP_BUILDS newest caches for the same Node version and command (a developer who rebuilds often
- * would otherwise collect one set per build). A cache is an optimisation: any
- * failure (a read-only home, a full disk) leaves things as they were, silently.
+ * would otherwise collect one set per build). A cache is an optimisation: any failure (a read-only home, a
+ * full disk) leaves things as they were, silently.
  */
 export function writeCodeCache(file: string, data: Buffer): void {
   const temp = `${file}.${process.pid}.tmp`;
@@ -69,13 +71,13 @@ export function writeCodeCache(file: string, data: Buffer): void {
     makeFolders(path.dirname(file));
     writeFileSync(temp, data);
     renameSync(temp, file);
-    pruneOtherBuilds(file);
+    pruneOldBuilds(file);
   } catch {
     rmSync(temp, { force: true });
   }
 }
 
-function pruneOtherBuilds(file: string): void {
+function pruneOldBuilds(file: string): void {
   const dir = path.dirname(file);
   const sameRuntimeAndCommand = path.basename(file).replace(/^[0-9a-f]{16}/, '');
   const builds = readdirSync(dir)
