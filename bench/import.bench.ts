@@ -109,8 +109,8 @@ async function run(): Promise<void> {
     const plain = median(runs.plain);
     const first = median(runs.offline);
     // A re-import takes well under a second, so it is the median of three (each into a fresh folder). Each
-    // starts after a `sync`, as every other way does: otherwise the first import's writes (the layers it
-    // unpacked) are flushed while it runs.
+    // starts after a `sync`, as every other way here does, so none starts with the first import's layer
+    // writes still to flush.
     const againRuns: Measured[] = [];
     for (let i = 0; i < 3; i++) {
       await measureShell('sync');

@@ -1,8 +1,5 @@
 import { OfflineError } from '../errors.js';
 
-/** Set by the single-file builds ('esm' for offline.mjs, 'cjs' inside a single executable). */
-declare const OFFLINE_SINGLE_FILE: string | undefined;
-
 /**
  * Loads a build tool that only a checkout has (esbuild, postject: devDependencies). Where it is missing (an
  * install without devDependencies, or offline.mjs itself) the error says what to do instead of a bare

@@ -6,9 +6,6 @@ import { OfflineError } from '../errors.js';
 import { importBuildTool } from './dev-import.js';
 import { embedCli } from './embedded-cli.js';
 
-/** Set by the single-file builds themselves ('esm' for offline.mjs, 'cjs' inside a single executable). */
-declare const OFFLINE_SINGLE_FILE: string | undefined;
-
 /**
  * The repository root: two levels up from src/selfcontained or dist/selfcontained, one up from dist/offline.mjs
  * (the `offline` bin). Only an ES module knows its own path: not the single executable's CommonJS script.

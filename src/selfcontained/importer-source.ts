@@ -6,9 +6,6 @@ import { OfflineError } from '../errors.js';
 import { writeStreamAtomic } from '../fs/atomic-file.js';
 import { buildImporter, builtImporterPath } from './importer-build.js';
 
-/** Set by the single-file builds ('esm' for offline.mjs, 'cjs' inside a single executable). */
-declare const OFFLINE_SINGLE_FILE: string | undefined;
-
 export type ImporterOrigin = 'self' | 'built-now' | 'dist';
 
 /**

@@ -11,9 +11,6 @@ import vm from 'node:vm';
 import { codeCacheFile, readCodeCache, writeCodeCache } from './code-cache.js';
 import { extractCli } from './embedded-cli.js';
 
-/** Set by the build: the sha256 of the CLI this file carries. */
-declare const OFFLINE_CLI_SOURCE_HASH: string;
-
 const file = fileURLToPath(import.meta.url);
 const source = extractCli(readFileSync(file, 'latin1'));
 if (source === undefined) {

@@ -8,6 +8,7 @@ import { codeCacheFile, KEEP_BUILDS, writeCodeCache } from '../../src/selfcontai
 import { embedCli, extractCli } from '../../src/selfcontained/embedded-cli.js';
 import { buildImporter } from '../../src/selfcontained/importer-build.js';
 import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const HASH = 'ab'.repeat(32);
@@ -38,25 +39,21 @@ describe('codeCacheFile', () => {
 
 describe('writeCodeCache', () => {
   it('keeps the KEEP_BUILDS newest caches for its Node version and command, and leaves every other file', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'offline-code-prune-'));
-    try {
-      const name = (hash: string, command = 'import') => `${hash.repeat(16)}-${runtime}-${command}.v8`;
-      // Six older builds' caches of `import`, oldest first, plus caches this pruning must leave alone.
-      const older = ['1', '2', '3', '4', '5', '6'].map((h) => name(h));
-      const untouched = [name('1', 'verify'), `${'1'.repeat(16)}-v0.0.0-x64-import.v8`, 'notes.txt'];
-      for (const [i, file] of [...older, ...untouched].entries()) {
-        await writeFile(path.join(dir, file), 'x');
-        await utimes(path.join(dir, file), 1_700_000_000 + i, 1_700_000_000 + i);
-      }
-      const mine = path.join(dir, name('f'));
-      writeCodeCache(mine, Buffer.from('cache'));
-      expect((await readdir(dir)).sort()).toEqual(
-        [path.basename(mine), ...older.slice(-(KEEP_BUILDS - 1)), ...untouched].sort(),
-      );
-      expect(await readFile(mine, 'utf8')).toBe('cache');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+    const dir = await tempDir('offline-code-prune-');
+    const name = (hash: string, command = 'import') => `${hash.repeat(16)}-${runtime}-${command}.v8`;
+    // Six older builds' caches of `import`, oldest first, plus caches this pruning must leave alone.
+    const older = ['1', '2', '3', '4', '5', '6'].map((h) => name(h));
+    const untouched = [name('1', 'verify'), `${'1'.repeat(16)}-v0.0.0-x64-import.v8`, 'notes.txt'];
+    for (const [i, file] of [...older, ...untouched].entries()) {
+      await writeFile(path.join(dir, file), 'x');
+      await utimes(path.join(dir, file), 1_700_000_000 + i, 1_700_000_000 + i);
     }
+    const mine = path.join(dir, name('f'));
+    writeCodeCache(mine, Buffer.from('cache'));
+    expect((await readdir(dir)).sort()).toEqual(
+      [path.basename(mine), ...older.slice(-(KEEP_BUILDS - 1)), ...untouched].sort(),
+    );
+    expect(await readFile(mine, 'utf8')).toBe('cache');
   });
 });
 
