@@ -4,13 +4,16 @@
 //   plain     `docker load -i images.tar` of one uncompressed multi-image save (no verification at all)
 //   seed      `tar xzf` of the seed bundle, `sha256sum -c`, then `docker load` per image
 //   offline   `offline import` (verify + load in one streaming read of the .tar.gz)
+//   offline-zstd, offline-none   the same import of the stack exported with --compression zstd / none
+//             (informative, no target: what the default's gzip costs on this host)
 //   re-import `offline import` of the same bundle again, every image present
 // offline is the built bin, dist/offline.mjs: the single file every bundle carries, what the air-gapped host runs.
 // plain and offline run three times each, alternating (the engine's load time varies by a second from run to
 // run on a small VM), and their medians are compared.
 // It prints: offline/plain (target <= 1.25), offline/seed (target < 1), re-import/first (target <= 0.05) by
 // wall time and by the import's own work (without process start-up), and offline's peak RSS (target <= 200
-// MiB). Node's own start-up (`node -e 0`) is printed beside the re-import: on a slow host it alone is
+// MiB). Beside them, without targets: the zstd and uncompressed bundles' imports against plain, and the CPU
+// time of each client process (offline against the docker CLI; the engine's own work is the same for both). Node's own start-up (`node -e 0`) is printed beside the re-import: on a slow host it alone is
 // several percent of a first import of this stack.
 
 import { mkdir, readdir, rm } from 'node:fs/promises';
@@ -18,7 +21,7 @@ import path from 'node:path';
 import { connectDocker } from '../src/docker/connect.js';
 import type { DockerEngine } from '../src/docker/engine.js';
 import { prepareExportStack } from './export.bench.js';
-import { buildCli, builtCli } from './lib/cli.js';
+import { buildCli, builtCli, exportStack } from './lib/cli.js';
 import { alternate, type Measured, measure, measureShell, median, report } from './lib/measure.js';
 import type { Benchmark } from './run.js';
 
@@ -52,24 +55,15 @@ async function run(): Promise<void> {
   const images = APPS.map((app) => `${NAME}_${app}:latest`);
   const cli = (...args: string[]) => measure('node', [builtCli, ...args], { env });
 
-  // Not timed: the bundle, the plain save, the seed bundle, and the base kept aside to restore at the end.
-  const out = path.join(ROOT, 'out');
-  await cli(
-    'export',
-    '-f',
-    path.join(stack, 'docker-compose.yml'),
-    '--name',
-    NAME,
-    '--version',
-    VERSION,
-    '--out',
-    out,
-    '--pull',
-    'never',
-    '--force',
-    '--json',
-  );
-  const bundle = path.join(out, (await readdir(out)).find((f) => f.endsWith('.tar.gz')) ?? '');
+  // Not timed: the bundles, the plain save, the seed bundle, and the base kept aside to restore at the end.
+  const exportBundle = async (compression: 'gzip' | 'zstd' | 'none', extension: string) => {
+    const out = path.join(ROOT, `out-${compression}`);
+    await exportStack(stack, { name: NAME, version: VERSION, out }, env, ['--compression', compression]);
+    return path.join(out, (await readdir(out)).find((f) => f.endsWith(extension)) ?? '');
+  };
+  const bundle = await exportBundle('gzip', '.tar.gz');
+  const zstdBundle = await exportBundle('zstd', '.tar.zst');
+  const plainBundle = await exportBundle('none', '.tar');
   const seedDir = path.join(ROOT, 'seed');
   await measureShell(
     [
@@ -98,12 +92,16 @@ async function run(): Promise<void> {
       1,
     );
     const seed = median(seedRuns);
+    const importInto = (from: string, into: string) =>
+      cli('import', from, '--target', path.join(ROOT, into), '--json');
     // The last way run is offline: every image is present afterwards, as the re-import needs.
     const runs = await alternate({
       plain: { prepare: clear, run: () => measureShell(`docker load -q -i ${ROOT}/plain.tar`) },
+      offlineZstd: { prepare: clear, run: (round) => importInto(zstdBundle, `zstd-${round}`) },
+      offlineNone: { prepare: clear, run: (round) => importInto(plainBundle, `none-${round}`) },
       offline: {
         prepare: clear,
-        run: (round) => cli('import', bundle, '--target', path.join(ROOT, `first-${round}`), '--json'),
+        run: (round) => importInto(bundle, `first-${round}`),
       },
     });
     const plain = median(runs.plain);
@@ -114,7 +112,7 @@ async function run(): Promise<void> {
     const againRuns: Measured[] = [];
     for (let i = 0; i < 3; i++) {
       await measureShell('sync');
-      const run = await cli('import', bundle, '--target', path.join(ROOT, `again-${i}`), '--json');
+      const run = await importInto(bundle, `again-${i}`);
       const loaded = (JSON.parse(run.stdout) as { report: { images: { loaded: string[] } } }).report.images;
       if (loaded.loaded.length !== 0) throw new Error('re-import loaded images again');
       againRuns.push(run);
@@ -132,6 +130,25 @@ async function run(): Promise<void> {
       { plain_s: plain.seconds, offline_s: first.seconds },
       { ratio: first.seconds / plain.seconds, target: '<=1.25', pass: first.seconds / plain.seconds <= 1.25 },
     );
+    for (const [name, runsOf] of [
+      ['zstd', runs.offlineZstd],
+      ['none', runs.offlineNone],
+    ] as const) {
+      const offline = median(runsOf).seconds;
+      report(`import vs plain docker load, bundle exported with --compression ${name} (no target)`, {
+        plain_s: plain.seconds,
+        offline_s: offline,
+        ratio: offline / plain.seconds,
+      });
+    }
+    // Each way's median CPU time, taken over its own runs (not the CPU time of its median-wall run).
+    const cpu = (ways: Measured[]) => median(ways.map((m) => ({ ...m, seconds: m.cpuSeconds }))).seconds;
+    report('client CPU time of the loads (user + system, medians; the engine works the same in both)', {
+      plain_docker_cli_s: cpu(runs.plain),
+      offline_s: cpu(runs.offline),
+      offline_zstd_s: cpu(runs.offlineZstd),
+      offline_none_s: cpu(runs.offlineNone),
+    });
     report(
       'import vs seed way',
       { seed_s: seed.seconds, offline_s: first.seconds },

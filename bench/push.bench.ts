@@ -8,7 +8,7 @@ import path from 'node:path';
 import { connectDocker } from '../src/docker/connect.js';
 import { startRegistry } from '../test/registry/support/registry-server.js';
 import { prepareExportStack } from './export.bench.js';
-import { buildCli, builtCli } from './lib/cli.js';
+import { buildCli, builtCli, exportStack } from './lib/cli.js';
 import { measure, measureShell, report } from './lib/measure.js';
 import type { Benchmark } from './run.js';
 
@@ -36,26 +36,7 @@ async function run(): Promise<void> {
   await mkdir(ROOT, { recursive: true });
   const bundleDir = path.join(ROOT, 'bundle');
   // Not timed: the bundle both sides start from (and the app images it builds, which docker push reads).
-  await measure(
-    'node',
-    [
-      builtCli,
-      'export',
-      '-f',
-      path.join(stack, 'docker-compose.yml'),
-      '--name',
-      NAME,
-      '--version',
-      'v1',
-      '--out',
-      bundleDir,
-      '--pull',
-      'never',
-      '--force',
-      '--json',
-    ],
-    { env },
-  );
+  await exportStack(stack, { name: NAME, version: 'v1', out: bundleDir }, env);
   const images = APPS.map((app) => `${NAME}_${app}:latest`);
   const registry = await startRegistry();
   const tagged = images.map((ref) => `${registry.host}/docker/${ref}`);

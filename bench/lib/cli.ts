@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type Measured, measure } from './measure.js';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -16,4 +17,19 @@ export function buildCli(): void {
     const result = spawnSync('npm', ['run', '--silent', script], { cwd: repo, stdio: 'inherit' });
     if (result.status !== 0) throw new Error(`npm run ${script} failed (exit ${result.status})`);
   }
+}
+
+/**
+ * Not timed in the benchmarks that use it: `offline export` of a compose stack (no pull, the stack's images
+ * built locally) into `out`, with `extra` options, by the built CLI.
+ */
+export async function exportStack(
+  stack: string,
+  bundle: { name: string; version: string; out: string },
+  env: NodeJS.ProcessEnv,
+  extra: string[] = [],
+): Promise<Measured> {
+  const args = ['export', '-f', path.join(stack, 'docker-compose.yml'), '--name', bundle.name];
+  args.push('--version', bundle.version, '--out', bundle.out, '--pull', 'never', '--force', '--json');
+  return measure('node', [builtCli, ...args, ...extra], { env });
 }

@@ -4,11 +4,13 @@ export interface Measured {
   seconds: number;
   /** Peak resident set size of the command, in MiB (from GNU time). */
   peakRssMiB: number;
+  /** CPU time of the command and its children (user + system), in seconds (from GNU time). */
+  cpuSeconds: number;
   stdout: string;
 }
 
 /**
- * Runs a command under GNU /usr/bin/time and returns its wall time and peak RSS. Fails loudly if the command
+ * Runs a command under GNU /usr/bin/time and returns its wall time, peak RSS and CPU time. Fails loudly if the command
  * fails: a benchmark of a failed run is no figure.
  */
 export function measure(
@@ -18,7 +20,7 @@ export function measure(
 ): Promise<Measured> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', '__MAXRSS_KB=%M', command, ...args], {
+    const child = spawn('/usr/bin/time', ['-f', '__MAXRSS_KB=%M __CPU_S=%U+%S', command, ...args], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -35,11 +37,13 @@ export function measure(
     child.on('close', (code) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const kb = Number(/__MAXRSS_KB=(\d+)/.exec(stderr)?.[1] ?? 'NaN');
+      const cpu = /__CPU_S=([\d.]+)\+([\d.]+)/.exec(stderr);
+      const cpuSeconds = cpu ? Number(cpu[1]) + Number(cpu[2]) : Number.NaN;
       if (code !== 0) {
         reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`));
         return;
       }
-      resolve({ seconds, peakRssMiB: kb / 1024, stdout });
+      resolve({ seconds, peakRssMiB: kb / 1024, cpuSeconds, stdout });
     });
   });
 }
