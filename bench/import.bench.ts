@@ -8,13 +8,14 @@
 //             (informative, no target: what the default's gzip costs on this host)
 //   re-import `offline import` of the same bundle again, every image present
 // offline is the built bin, dist/offline.mjs: the single file every bundle carries, what the air-gapped host runs.
-// plain and offline run three times each, alternating (the engine's load time varies by a second from run to
-// run on a small VM), and their medians are compared.
+// plain and the three offline ways run three times each, alternating (the engine's load time varies by a
+// second from run to run on a small VM), and their medians are compared.
 // It prints: offline/plain (target <= 1.25), offline/seed (target < 1), re-import/first (target <= 0.05) by
 // wall time and by the import's own work (without process start-up), and offline's peak RSS (target <= 200
 // MiB). Beside them, without targets: the zstd and uncompressed bundles' imports against plain, and the CPU
-// time of each client process (offline against the docker CLI; the engine's own work is the same for both). Node's own start-up (`node -e 0`) is printed beside the re-import: on a slow host it alone is
-// several percent of a first import of this stack.
+// time of each client process (offline against the docker CLI; the engine's own work is the same for every
+// way). Node's own start-up (`node -e 0`) is printed beside the re-import: on a slow host it alone is several
+// percent of a first import of this stack.
 
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -143,7 +144,7 @@ async function run(): Promise<void> {
     }
     // Each way's median CPU time, taken over its own runs (not the CPU time of its median-wall run).
     const cpu = (ways: Measured[]) => median(ways.map((m) => ({ ...m, seconds: m.cpuSeconds }))).seconds;
-    report('client CPU time of the loads (user + system, medians; the engine works the same in both)', {
+    report('client CPU time (user + system, medians; the engine does the same work in every way)', {
       plain_docker_cli_s: cpu(runs.plain),
       offline_s: cpu(runs.offline),
       offline_zstd_s: cpu(runs.offlineZstd),

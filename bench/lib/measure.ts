@@ -10,8 +10,8 @@ export interface Measured {
 }
 
 /**
- * Runs a command under GNU /usr/bin/time and returns its wall time, peak RSS and CPU time. Fails loudly if the command
- * fails: a benchmark of a failed run is no figure.
+ * Runs a command under GNU /usr/bin/time and returns its wall time, peak RSS and CPU time. Fails loudly if the
+ * command fails: a benchmark of a failed run is no figure.
  */
 export function measure(
   command: string,
