@@ -14,6 +14,7 @@ const benchmarks: Benchmark[] = [
   (await import('./checksum.bench.js')).checksumBench,
   (await import('./tiktoken.bench.js')).tiktokenBench,
   (await import('./push.bench.js')).pushBench,
+  (await import('./save-write.bench.js')).saveWriteBench,
 ];
 
 const filters = process.argv.slice(2);
