@@ -1,7 +1,10 @@
+import type { Digest } from '../checksum/hash-stream.js';
 import { type ChecksumEntry, parseChecksums } from '../checksum/sha256sum-format.js';
 import { OfflineError } from '../errors.js';
+import { combineProblems } from './combine-errors.js';
 import { CHECKSUMS_FILE, MANIFEST_FILE } from './layout.js';
 import { type BundleManifest, parseManifest } from './manifest.js';
+import type { BundleReadResult } from './reader.js';
 import { hashText } from './text-digest.js';
 
 export interface BundleLists {
@@ -62,4 +65,35 @@ export function checkLists(manifestText: Buffer, checksumsText: Buffer): BundleL
     }
   }
   return { manifest, checksums: parsed.entries, expected, manifestDigest };
+}
+
+/** An entry's bytes against its sha256 in checksums.sha256 and its size in manifest.json: the error, if any. */
+export function entryMismatch(
+  rel: string,
+  want: { sha256: string; size: number },
+  found: Digest,
+): OfflineError | undefined {
+  if (found.sha256 === want.sha256 && found.size === want.size) return undefined;
+  return new OfflineError('EINTEGRITY', `${rel}: sha256 differs from ${CHECKSUMS_FILE}`, {
+    file: rel,
+    expected: want.sha256,
+    found: found.sha256,
+  });
+}
+
+/** The end of a read: the problems collected (in `where`) thrown together, or what was read and verified. */
+export function readOutcome(
+  where: string,
+  problems: OfflineError[],
+  lists: BundleLists,
+  verified: BundleReadResult['verified'],
+  stoppedBefore: string | undefined,
+): BundleReadResult {
+  if (problems.length > 0) throw combineProblems(where, problems);
+  return {
+    manifest: lists.manifest,
+    checksums: lists.checksums,
+    verified,
+    ...(stoppedBefore !== undefined && { stoppedBefore }),
+  };
 }

@@ -5,8 +5,7 @@ import { finished } from 'node:stream/promises';
 import { HashStream } from '../checksum/hash-stream.js';
 import { OfflineError } from '../errors.js';
 import { resolveInside } from '../fs/safe-path.js';
-import { checkLists } from './bundle-lists.js';
-import { combineProblems } from './combine-errors.js';
+import { checkLists, entryMismatch, readOutcome } from './bundle-lists.js';
 import { listFolderTree } from './folder-tree.js';
 import { CHECKSUMS_FILE, entryRank, MANIFEST_FILE } from './layout.js';
 import type { BundleLocation } from './locate.js';
@@ -101,14 +100,9 @@ export async function readFolderBundle(
     }
     const digest = hasher.digest;
     bytes += digest.size;
-    if (digest.sha256 !== want.sha256 || digest.size !== want.size) {
-      report(
-        new OfflineError('EINTEGRITY', `${rel}: sha256 differs from ${CHECKSUMS_FILE}`, {
-          file: rel,
-          expected: want.sha256,
-          found: digest.sha256,
-        }),
-      );
+    const mismatch = entryMismatch(rel, want, digest);
+    if (mismatch) {
+      report(mismatch);
       continue;
     }
     verified.push({ path: rel, sha256: digest.sha256, size: digest.size });
@@ -129,13 +123,7 @@ export async function readFolderBundle(
       );
     }
   }
-  if (problems.length > 0) throw combineProblems(where, problems);
-  return {
-    manifest: lists.manifest,
-    checksums: lists.checksums,
-    verified,
-    ...(stoppedBefore !== undefined && { stoppedBefore }),
-  };
+  return readOutcome(where, problems, lists, verified, stoppedBefore);
 }
 
 /** manifest.json or checksums.sha256: a regular file of sane size, read whole (they are small). */

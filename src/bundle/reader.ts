@@ -4,7 +4,7 @@ import * as tar from 'tar';
 import { type Digest, HashStream } from '../checksum/hash-stream.js';
 import type { ChecksumEntry } from '../checksum/sha256sum-format.js';
 import { OfflineError } from '../errors.js';
-import { type BundleLists, checkLists } from './bundle-lists.js';
+import { type BundleLists, checkLists, entryMismatch, readOutcome } from './bundle-lists.js';
 import { combineProblems } from './combine-errors.js';
 import { createDecompressor } from './compress.js';
 import { guardEntry } from './entry-guard.js';
@@ -170,15 +170,8 @@ export async function readBundle(
     active = undefined;
     current.done = true;
     const digest = hasher.digest;
-    if (digest.sha256 !== want.sha256 || digest.size !== want.size) {
-      return report(
-        new OfflineError('EINTEGRITY', `${rel}: sha256 differs from ${CHECKSUMS_FILE}`, {
-          file: rel,
-          expected: want.sha256,
-          found: digest.sha256,
-        }),
-      );
-    }
+    const mismatch = entryMismatch(rel, want, digest);
+    if (mismatch) return report(mismatch);
     verified.push({ path: rel, sha256: digest.sha256, size: digest.size });
     await handler.onEntryVerified?.(rel, digest);
   }
@@ -246,13 +239,7 @@ export async function readBundle(
       }
     }
   }
-  if (problems.length > 0) throw combineProblems(where, problems);
-  return {
-    manifest: lists.manifest,
-    checksums: lists.checksums,
-    verified,
-    ...(stoppedBefore !== undefined && { stoppedBefore }),
-  };
+  return readOutcome(where, problems, lists, verified, stoppedBefore);
 }
 
 /** A decoder or tar error: the archive's bytes are damaged; name the entry they belong to. */
