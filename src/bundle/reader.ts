@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { type Digest, HashStream } from '../checksum/hash-stream.js';
@@ -208,7 +208,7 @@ export async function readBundle(
   });
 
   try {
-    await pipeline(source.stream, createDecompressor(location.compression), parser, {
+    await pipeline(source.stream, createDecompressor(location.compression), handedOnLater(), parser, {
       signal: controller.signal,
     });
   } catch (error) {
@@ -240,6 +240,22 @@ export async function readBundle(
     }
   }
   return readOutcome(where, problems, lists, verified, stoppedBefore);
+}
+
+/**
+ * Passes each decompressed piece on from a later turn of the event loop. The decompressor hands a piece on
+ * synchronously, so parsing, hashing and writing it ran before the next inflate was queued, and inflating and
+ * hashing took turns; handed on later, the thread pool inflates the next pieces (up to 4 MiB ahead) meanwhile.
+ * `offline verify` of the import benchmark's bundle: 1.27 -> 1.14 s (medians of 9 interleaved runs, 2 cores). A
+ * first import did not change (4.00 vs 4.04 s, medians of 5): there the engine's reading sets the pace.
+ */
+function handedOnLater(): Transform {
+  return new Transform({
+    writableHighWaterMark: 4 * 1024 * 1024,
+    transform(chunk: Buffer, _encoding, callback) {
+      setImmediate(callback, null, chunk);
+    },
+  });
 }
 
 /** A decoder or tar error: the archive's bytes are damaged; name the entry they belong to. */
