@@ -99,6 +99,52 @@ function canonicalJson(name: string, text: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The load order (docs/bundle-format.md section 2): manifest.json, then every image's config, then each image's
+ * layer folders in chain order (an image's layers in the order it stacks them, images in manifest order, a
+ * folder once), then the rest as the engine wrote it. An importer can then plan several load requests from the
+ * head of the stream and hand the engine a shared base while the rest still streams. Only for the legacy layout
+ * without linked layer files (Docker 20.10-24, no image layer shared at two chain positions); any other
+ * archive keeps the engine's order, which importers load in one request.
+ */
+function loadOrder(entries: TarEntry[], manifestText: string | undefined): TarEntry[] {
+  const linked = entries.some((e) => e.name.endsWith('/layer.tar') && e.type !== '0' && e.type !== '\0');
+  const oci = entries.some((e) => e.name === 'index.json' || e.name === 'oci-layout');
+  if (manifestText === undefined || linked || oci) return entries;
+  const images = JSON.parse(manifestText) as { Config?: string; Layers?: string[] }[];
+  const picked = new Set<TarEntry>();
+  const order: TarEntry[] = [];
+  const take = (entry: TarEntry | undefined) => {
+    if (entry && !picked.has(entry)) {
+      picked.add(entry);
+      order.push(entry);
+    }
+  };
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  take(byName.get('manifest.json'));
+  for (const image of images) take(byName.get(image.Config ?? ''));
+  for (const image of images) {
+    for (const layer of image.Layers ?? []) {
+      const folder = `${path.posix.dirname(layer)}/`;
+      for (const entry of entries) if (entry.name.startsWith(folder)) take(entry);
+    }
+  }
+  for (const entry of entries) take(entry);
+  return order;
+}
+
+/** A small entry's bytes as text. */
+async function readText(source: string, entry: TarEntry): Promise<string> {
+  if (entry.size === 0) return '';
+  const chunks: Buffer[] = [];
+  for await (const chunk of createReadStream(source, {
+    start: entry.dataOffset,
+    end: entry.dataOffset + entry.size - 1,
+  }))
+    chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** Where a symlinked layer points, as an archive path (`../X/layer.tar` from `Y/layer.tar` -> `X/layer.tar`). */
 function linkTarget(entry: TarEntry): string {
   return path.posix.normalize(path.posix.join(path.posix.dirname(entry.name), entry.linkname));
@@ -108,8 +154,9 @@ function linkTarget(entry: TarEntry): string {
  * Rewrites a `docker save` archive so that two saves of the same images give the same bytes: the engine lists
  * images in map order and, when images share a layer, stores the file under whichever image came first and a
  * symlink elsewhere. Here the images list is sorted, each shared layer's file sits in the first folder (in
- * archive order) and the others link to it, and every mtime is `mtime`. Everything else is copied byte for byte,
- * streamed from `source` (never held in memory but for the small JSON lists).
+ * archive order) and the others link to it, and every mtime is `mtime`; entries come in load order (loadOrder).
+ * Everything else is copied byte for byte, streamed from `source` (never held in memory but for the small JSON
+ * lists).
  */
 export async function* canonicalSave(source: string, mtime: Date): AsyncGenerator<Buffer> {
   const seconds = Math.floor(mtime.getTime() / 1000);
@@ -121,6 +168,12 @@ export async function* canonicalSave(source: string, mtime: Date): AsyncGenerato
     await file.close();
   }
   const byName = new Map(index.entries.map((e) => [e.name, e]));
+  const manifestEntry = byName.get('manifest.json');
+  const manifestText =
+    manifestEntry && manifestEntry.size < 64 * 1024 * 1024
+      ? canonicalJson('manifest.json', await readText(source, manifestEntry))
+      : undefined;
+  const entries = loadOrder(index.entries, manifestText);
   // Layer files and their symlinks, grouped by the real file they resolve to.
   const realOf = (entry: TarEntry): TarEntry | undefined => {
     let current: TarEntry | undefined = entry;
@@ -129,7 +182,7 @@ export async function* canonicalSave(source: string, mtime: Date): AsyncGenerato
   };
   const holder = new Map<TarEntry, TarEntry>(); // real file -> first entry (archive order) that resolves to it
   const linkTemplate = new Map<TarEntry, TarEntry>();
-  for (const entry of index.entries) {
+  for (const entry of entries) {
     if (!entry.name.endsWith('/layer.tar') || (entry.type !== '0' && entry.type !== '2')) continue;
     const real = realOf(entry);
     if (!real) continue;
@@ -140,7 +193,7 @@ export async function* canonicalSave(source: string, mtime: Date): AsyncGenerato
     length === 0
       ? []
       : createReadStream(source, { start, end: start + length - 1, highWaterMark: 1024 * 1024 });
-  for (const entry of index.entries) {
+  for (const entry of entries) {
     const real = entry.name.endsWith('/layer.tar') ? realOf(entry) : undefined;
     const first = real ? holder.get(real) : undefined;
     if (real && first && (entry.type === '0' || entry.type === '2')) {
@@ -155,9 +208,8 @@ export async function* canonicalSave(source: string, mtime: Date): AsyncGenerato
       continue;
     }
     if ((entry.name === 'manifest.json' || entry.name === 'index.json') && entry.size < 64 * 1024 * 1024) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of range(entry.dataOffset, entry.size)) chunks.push(chunk as Buffer);
-      const text = canonicalJson(entry.name, Buffer.concat(chunks).toString('utf8'));
+      const text =
+        entry === manifestEntry ? manifestText : canonicalJson(entry.name, await readText(source, entry));
       if (text !== undefined) {
         const bytes = Buffer.from(text, 'utf8');
         yield withFields(entry.header, { size: bytes.length }, seconds);

@@ -1,7 +1,8 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { BundleManifest } from '../bundle/manifest.js';
 import type { DockerEngine } from '../docker/engine.js';
 import { OfflineError } from '../errors.js';
+import { inLoadOrder, loadInRequests } from './pipelined-load.js';
 
 export interface LoadOutcome {
   loaded: string[];
@@ -23,7 +24,9 @@ export function missingImages(
 
 /**
  * Streams one image archive into `docker load` (every stream object checked) when it holds an image the engine
- * lacks; otherwise reads past it. The caller checks the archive's hash after this returns.
+ * lacks; otherwise reads past it. An archive in load order goes in several requests when `inRequests` (the
+ * engine is one that loads them so: pipelined-load.ts), any other in one. The caller checks the archive's hash
+ * after this returns.
  */
 export async function loadArchive(
   engine: DockerEngine,
@@ -31,6 +34,7 @@ export async function loadArchive(
   manifest: BundleManifest,
   archive: string,
   stream: Readable,
+  inRequests = false,
 ): Promise<LoadOutcome> {
   const ids = manifest.archives.find((a) => a.path === archive)?.images ?? [];
   const missing = missingImages(present, manifest, archive);
@@ -38,7 +42,9 @@ export async function loadArchive(
     stream.resume();
     return { loaded: [], skipped: ids };
   }
-  await engine.loadImages(stream);
+  const head = inRequests ? await peekHead(stream, 512) : undefined;
+  if (head && inLoadOrder(head.bytes)) await loadInRequests(engine, head.stream, present);
+  else await engine.loadImages(head?.stream ?? stream);
   return { loaded: missing, skipped: ids.filter((id) => !missing.includes(id)) };
 }
 
@@ -68,4 +74,45 @@ export async function ensureImagesTagged(
       await engine.tagImage(image.id, tag.slice(0, colon), tag.slice(colon + 1));
     }
   }
+}
+
+/**
+ * The first `bytes` of a stream without consuming them: returns them and a stream that still yields them (the
+ * same stream with them put back, or a new one when the stream already ended).
+ */
+function peekHead(stream: Readable, bytes: number): Promise<{ bytes: Buffer; stream: Readable }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      stream.off('readable', onReadable);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+    };
+    const onReadable = () => {
+      while (size < bytes) {
+        const chunk = stream.read() as Buffer | null;
+        if (chunk === null) break;
+        chunks.push(chunk);
+        size += chunk.length;
+      }
+      if (size < bytes) return;
+      cleanup();
+      const head = Buffer.concat(chunks);
+      stream.unshift(head);
+      resolve({ bytes: head, stream });
+    };
+    const onEnd = () => {
+      cleanup();
+      const head = Buffer.concat(chunks);
+      resolve({ bytes: head, stream: Readable.from([head]) });
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    stream.on('readable', onReadable);
+    stream.once('end', onEnd);
+    stream.once('error', onError);
+  });
 }

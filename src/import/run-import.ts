@@ -48,6 +48,7 @@ export async function runImport(
   const [version, snapshot] = await engineState;
   // The images the engine has: those of the snapshot, and those each archive this run loads adds.
   const present = new Set(snapshot.ids);
+  const inRequests = loadsInRequests(version.apiVersion);
   await mkdir(options.target, { recursive: true });
   const staged = new StagedFiles(options.target);
   const loaded: string[] = [];
@@ -88,7 +89,7 @@ export async function runImport(
             // From a registry, an archive before the last is only verified (the reader hashes it as it drains).
             if (registry) return void entry.stream.resume();
             output.info(`${entry.path}: loading into the engine`);
-            const outcome = await loadArchive(engine, present, m, entry.path, entry.stream);
+            const outcome = await loadArchive(engine, present, m, entry.path, entry.stream, inRequests);
             for (const id of outcome.loaded) present.add(id);
             loaded.push(...outcome.loaded);
             skipped.push(...outcome.skipped);
@@ -173,6 +174,16 @@ function bundleImages(manifest: BundleManifest | undefined): { ids: Set<string>;
     ids: new Set([...images.map((i) => i.id), ...(manifest?.archives.flatMap((a) => a.images) ?? [])]),
     tags: new Set(images.flatMap((i) => i.tags)),
   };
+}
+
+/**
+ * Engines before API 1.44 (Docker 25) unpack every load into a folder of their own and skip a layer they have,
+ * which pipelined loads rely on (measured on Docker 20.10); later engines, and the containerd image store, are
+ * sent one request.
+ */
+function loadsInRequests(apiVersion: string): boolean {
+  const [major, minor] = apiVersion.split('.').map(Number);
+  return major === 1 && minor !== undefined && minor < 44;
 }
 
 function seconds(since: number): number {

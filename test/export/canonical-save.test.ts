@@ -70,4 +70,57 @@ describe('canonicalSave', () => {
     expect(manifest.map((m: { Config: string }) => m.Config)).toEqual([`${A}.json`, `${B}.json`]);
     expect(execFileSync('tar', ['-xOf', out, `${A}/layer.tar`]).equals(Buffer.alloc(5000, 1))).toBe(true);
   });
+
+  it('puts a save without linked layers in load order: manifest.json, configs, layer folders by chain', async () => {
+    const root = await tempDir();
+    const dir = path.join(root, 'src');
+    const C = 'c'.repeat(64);
+    // Images A (layers base, A) and B (layers base, B); the engine writes folders sorted, manifest.json last.
+    for (const id of [A, B, C]) {
+      await mkdir(path.join(dir, id), { recursive: true });
+      await writeFile(path.join(dir, id, 'VERSION'), '1.0');
+      await writeFile(path.join(dir, id, 'layer.tar'), Buffer.alloc(1024, id.charCodeAt(0)));
+    }
+    for (const name of ['cfg-a.json', 'cfg-b.json', 'repositories'])
+      await writeFile(path.join(dir, name), '{}');
+    const manifest = [
+      { Config: 'cfg-b.json', RepoTags: ['b:1'], Layers: [`${C}/layer.tar`, `${B}/layer.tar`] },
+      { Config: 'cfg-a.json', RepoTags: ['a:1'], Layers: [`${C}/layer.tar`, `${A}/layer.tar`] },
+    ];
+    await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+    const file = path.join(root, 'save.tar');
+    const engineOrder = [A, `${A}/VERSION`, `${A}/layer.tar`, B, `${B}/VERSION`, `${B}/layer.tar`, C];
+    engineOrder.push(
+      `${C}/VERSION`,
+      `${C}/layer.tar`,
+      'cfg-a.json',
+      'cfg-b.json',
+      'manifest.json',
+      'repositories',
+    );
+    const mtime = new Date('2023-11-14T22:13:20Z');
+    const save = tar.c({ cwd: dir, portable: true, mtime, noDirRecurse: true }, engineOrder);
+    await writeFile(file, await buffer(save as unknown as Readable));
+    const out = path.join(root, 'canonical.tar');
+    await writeFile(out, await buffer(Readable.from(canonicalSave(file, mtime))));
+    const names = execFileSync('tar', ['-tf', out], { encoding: 'utf8' }).trim().split('\n');
+    expect(names).toEqual([
+      'manifest.json',
+      'cfg-a.json',
+      'cfg-b.json',
+      `${C}/`,
+      `${C}/VERSION`,
+      `${C}/layer.tar`,
+      `${A}/`,
+      `${A}/VERSION`,
+      `${A}/layer.tar`,
+      `${B}/`,
+      `${B}/VERSION`,
+      `${B}/layer.tar`,
+      'repositories',
+    ]);
+    expect(
+      execFileSync('tar', ['-xOf', out, `${B}/layer.tar`]).equals(Buffer.alloc(1024, B.charCodeAt(0))),
+    ).toBe(true);
+  });
 });

@@ -2,8 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DockerEngine } from '../../src/docker/engine.js';
 import {
@@ -14,7 +12,7 @@ import {
   truncateBundle,
 } from '../support/bundle-fixture.js';
 import { runCli } from '../support/cli.js';
-import { removeImages, requireDocker, uniqueName } from '../support/docker.js';
+import { dockerfileContext, removeImages, requireDocker, uniqueName } from '../support/docker.js';
 import { tempDir } from '../support/temp-dir.js';
 
 let engine: DockerEngine;
@@ -22,22 +20,6 @@ const images: string[] = [];
 const fixtures: Fixture[] = [];
 /** A good bundle of the three images: the source that puts them back after a test removed them. */
 let source: Fixture;
-
-/** A build context holding just a Dockerfile, as a tar stream. */
-function context(dockerfile: string): Readable {
-  const body = Buffer.from(dockerfile);
-  const header = Buffer.alloc(512);
-  new tar.Header({
-    path: 'Dockerfile',
-    mode: 0o644,
-    size: body.length,
-    mtime: new Date(0),
-    type: 'File',
-  }).encode(header, 0);
-  return Readable.from([
-    Buffer.concat([header, body, Buffer.alloc((512 - (body.length % 512)) % 512), Buffer.alloc(1024)]),
-  ]);
-}
 
 beforeAll(async () => {
   const docker = await requireDocker();
@@ -47,7 +29,7 @@ beforeAll(async () => {
   for (const n of [1, 2, 3]) {
     const tag = `offline-test/${name}-${n}:1`;
     await engine.buildImage(
-      context(`FROM ${docker.baseImage}\nRUN head -c 300000 /dev/urandom > /data-${n}\n`),
+      dockerfileContext(`FROM ${docker.baseImage}\nRUN head -c 300000 /dev/urandom > /data-${n}\n`),
       { tags: [tag] },
     );
     images.push(tag);

@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import * as tar from 'tar';
 import { inject } from 'vitest';
 import { connectDocker } from '../../src/docker/connect.js';
 import type { DockerEngine } from '../../src/docker/engine.js';
@@ -36,5 +38,21 @@ export function removeComposeProject(project: string): void {
     '-c',
     `docker ps -aq --filter ${label} | xargs -r docker rm -f >/dev/null;
      docker network ls -q --filter ${label} | xargs -r docker network rm >/dev/null`,
+  ]);
+}
+
+/** A build context holding just a Dockerfile, as a tar stream. */
+export function dockerfileContext(dockerfile: string): Readable {
+  const body = Buffer.from(dockerfile);
+  const header = Buffer.alloc(512);
+  new tar.Header({
+    path: 'Dockerfile',
+    mode: 0o644,
+    size: body.length,
+    mtime: new Date(0),
+    type: 'File',
+  }).encode(header, 0);
+  return Readable.from([
+    Buffer.concat([header, body, Buffer.alloc((512 - (body.length % 512)) % 512), Buffer.alloc(1024)]),
   ]);
 }
