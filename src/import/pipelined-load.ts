@@ -32,9 +32,12 @@ export async function loadInRequests(
   let chain: Promise<void> = Promise.resolve();
   let failed: unknown;
   const parser = new tar.Parser({ strict: true });
+  // A failure stops the wait for the archive's end at once: the reader then stops reading the media.
+  let stop: (error: unknown) => void = () => {};
   const fail = (error: unknown) => {
     failed ??= error;
     run?.abort(error);
+    stop(error);
   };
   parser.on('entry', (entry: tar.ReadEntry) => {
     chain = chain
@@ -52,7 +55,7 @@ export async function loadInRequests(
           }
           json.set(entry.path, await readSmall(entry, entry.path));
           if (images.every((i) => json.has(i.Config)))
-            run = new PlanRun(engine, planLoad(images, json), json);
+            run = new PlanRun(engine, planLoad(images, json), json, fail);
           return;
         }
         await run.route(entry);
@@ -65,6 +68,8 @@ export async function loadInRequests(
   try {
     archive.pipe(parser);
     await new Promise<void>((resolve, reject) => {
+      stop = reject;
+      if (failed !== undefined) reject(failed);
       parser.once('end', resolve);
       parser.once('error', reject);
       archive.once('error', reject);
@@ -100,6 +105,7 @@ class PlanRun {
     engine: DockerEngine,
     readonly plan: LoadPlan,
     json: Map<string, Buffer>,
+    private readonly onError: (error: unknown) => void,
   ) {
     this.bodies = plan.requests.map(() => new PassThrough({ highWaterMark: 1024 * 1024 }));
     this.missing = plan.requests.map((r) => new Set(r.layers));
@@ -107,7 +113,7 @@ class PlanRun {
       for (const layer of r.layers) this.byLayer.set(layer, i);
     });
     this.loads = this.bodies.map((body) => engine.loadImages(body));
-    for (const load of this.loads) load.catch((error) => this.abort(error));
+    for (const load of this.loads) load.catch(onError);
     plan.requests.forEach((request, i) => {
       const body = this.bodies[i] as PassThrough;
       const bytes = request.config.bytes ?? (json.get(request.config.path) as Buffer);
@@ -119,7 +125,15 @@ class PlanRun {
   /** Writes a layer file into the request that carries it; anything else in the archive is passed over. */
   async route(entry: tar.ReadEntry): Promise<void> {
     const index = this.byLayer.get(entry.path);
-    if (index === undefined || entry.type !== 'File') return void entry.resume();
+    const missing = index === undefined ? undefined : this.missing[index];
+    // Only a layer file a request still waits for: a second copy of a path is passed over like any other entry.
+    if (
+      index === undefined ||
+      !missing?.has(entry.path) ||
+      (entry.type !== 'File' && entry.type !== 'OldFile')
+    ) {
+      return void entry.resume();
+    }
     const body = this.bodies[index] as PassThrough;
     body.write(header(entry.path, entry.size));
     for await (const chunk of entry) {
@@ -127,16 +141,15 @@ class PlanRun {
       if (!body.write(chunk as Buffer)) await drained(body);
     }
     body.write(Buffer.alloc(padding(entry.size)));
-    const missing = this.missing[index] as Set<string>;
     missing.delete(entry.path);
     if (missing.size === 0) this.close(index);
   }
 
   /** The archive ended: every planned layer must have come; then every load must finish. */
   async finish(): Promise<void> {
-    const lost = this.plan.requests.flatMap((r, i) => [...(this.missing[i] as Set<string>)].map(() => r));
-    if (lost.length > 0) {
-      const layer = [...(this.missing.find((m) => m.size > 0) as Set<string>)][0];
+    const waiting = this.missing.find((layers) => layers.size > 0);
+    if (waiting) {
+      const [layer] = waiting;
       throw new OfflineError('EFORMAT', `${WHERE}: ${layer}, named in its manifest.json, is not in it`, {
         file: WHERE,
       });
@@ -167,7 +180,7 @@ class PlanRun {
         body.write(fileEntry('manifest.json', Buffer.from(JSON.stringify([request.entry]))));
         body.end(Buffer.alloc(2 * BLOCK));
       })
-      .catch((error) => this.abort(error));
+      .catch(this.onError);
   }
 }
 
