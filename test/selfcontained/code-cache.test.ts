@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -114,6 +115,25 @@ describe('offline.mjs runs through the code cache', () => {
     expect(second).toMatchObject({ code: 0, stdout: first.stdout, stderr: '' });
     expect((await stat(file)).mtimeMs).toBe(written.mtimeMs);
     expect(await cached(dir)).toEqual(files);
+  });
+
+  it('writes no cache after a run longer than 2 s, and does after a short one', async () => {
+    const dir = path.join(work, 'long');
+    // push reads the password from stdin before anything else; holding stdin open makes the run long.
+    const push = (holdMs: number) =>
+      new Promise<number | null>((resolve) => {
+        const args = [bin, 'push', path.join(work, 'none.tar.gz'), '--registry', '127.0.0.1:9/x'];
+        const child = spawn(process.execPath, [...args, '--username', 'u', '--password-stdin'], {
+          env: { ...process.env, OFFLINE_SILENT: '1', OFFLINE_CODE_CACHE: dir },
+          stdio: ['pipe', 'ignore', 'ignore'],
+        });
+        setTimeout(() => child.stdin.end('secret\n'), holdMs);
+        child.on('close', resolve);
+      });
+    expect(await push(2500)).not.toBe(0);
+    expect(await cached(dir)).toEqual([]);
+    expect(await push(0)).not.toBe(0);
+    expect(await cached(dir)).toEqual([expect.stringMatching(new RegExp(`-${runtime}-push\\.v8$`))]);
   });
 
   it('a cache V8 rejects (damaged, or from another build) is ignored and written anew', async () => {
