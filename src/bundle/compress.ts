@@ -36,7 +36,7 @@ export function createCompressor(compression: Compression, level?: number): Tran
  * gunzip's output piece size; each piece is one trip through libuv's thread pool and the stream machinery. On
  * the import benchmark's bundle (240 MB of gzip, 2 cores, three runs each), `offline verify` took 1.06-1.18 s
  * (1.21-1.36 s of CPU) with 1 MiB pieces against 1.26-1.42 s (1.39-1.54 s) with 256 KiB. Gunzip and sha256
- * alone used 1.02-1.10 s of CPU with 1 MiB, 1.14-1.25 s with 256 KiB and 1.75-1.94 s with 64 KiB; 4 MiB gave
+ * alone used 1.02-1.13 s of CPU with 1 MiB, 1.14-1.25 s with 256 KiB and 1.75-1.94 s with 64 KiB; 4 MiB gave
  * no more.
  */
 const GUNZIP_CHUNK = 1024 * 1024;
