@@ -178,8 +178,8 @@ function bundleImages(manifest: BundleManifest | undefined): { ids: Set<string>;
 
 /**
  * Engines before API 1.44 (Docker 25) unpack every load into a folder of their own and skip a layer they have,
- * which pipelined loads rely on (measured on Docker 20.10); later engines, and the containerd image store, are
- * sent one request.
+ * which pipelined loads rely on (measured on Docker 20.10 with its classic image store); later engines, which
+ * may use the containerd image store, are sent one request.
  */
 function loadsInRequests(apiVersion: string): boolean {
   const [major, minor] = apiVersion.split('.').map(Number);
