@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Digest } from '../checksum/hash-stream.js';
 import { tempPathFor } from '../fs/atomic-file.js';
+import { drained } from '../fs/drained.js';
 import { partFileName } from './layout.js';
 
 export interface WrittenFile extends Digest {
@@ -137,17 +138,4 @@ export class SplitWriter extends Writable {
     const temps = [...this.done.map((p) => p.temp), ...(this.current ? [this.current.temp] : [])];
     await Promise.all(temps.map((temp) => rm(temp, { force: true })));
   }
-}
-
-/** Resolves when the stream drains, or when it closes (destroyed: the caller checks and stops). */
-function drained(stream: WriteStream): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('close', done);
-  });
 }

@@ -133,15 +133,17 @@ function loadOrder(entries: TarEntry[], manifestText: string | undefined): TarEn
   return order;
 }
 
+/** `length` bytes of `source` from `start`, streamed. */
+function range(source: string, start: number, length: number): Iterable<Buffer> | AsyncIterable<Buffer> {
+  return length === 0
+    ? []
+    : createReadStream(source, { start, end: start + length - 1, highWaterMark: 1024 * 1024 });
+}
+
 /** A small entry's bytes as text. */
 async function readText(source: string, entry: TarEntry): Promise<string> {
-  if (entry.size === 0) return '';
   const chunks: Buffer[] = [];
-  for await (const chunk of createReadStream(source, {
-    start: entry.dataOffset,
-    end: entry.dataOffset + entry.size - 1,
-  }))
-    chunks.push(chunk as Buffer);
+  for await (const chunk of range(source, entry.dataOffset, entry.size)) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -189,17 +191,13 @@ export async function* canonicalSave(source: string, mtime: Date): AsyncGenerato
     if (!holder.has(real)) holder.set(real, entry);
     if (entry.type === '2') linkTemplate.set(real, entry);
   }
-  const range = (start: number, length: number) =>
-    length === 0
-      ? []
-      : createReadStream(source, { start, end: start + length - 1, highWaterMark: 1024 * 1024 });
   for (const entry of entries) {
     const real = entry.name.endsWith('/layer.tar') ? realOf(entry) : undefined;
     const first = real ? holder.get(real) : undefined;
     if (real && first && (entry.type === '0' || entry.type === '2')) {
       if (entry === first) {
         yield withFields(real.header, { name: entry.name }, seconds);
-        yield* range(real.dataOffset, padded(real.size));
+        yield* range(source, real.dataOffset, padded(real.size));
       } else {
         const template = linkTemplate.get(real) ?? entry;
         const linkname = path.posix.relative(path.posix.dirname(entry.name), first.name);
@@ -218,7 +216,7 @@ export async function* canonicalSave(source: string, mtime: Date): AsyncGenerato
       }
     }
     yield withFields(entry.header, {}, seconds);
-    yield* range(entry.dataOffset, padded(entry.size));
+    yield* range(source, entry.dataOffset, padded(entry.size));
   }
-  yield* range(index.end, index.length - index.end);
+  yield* range(source, index.end, index.length - index.end);
 }

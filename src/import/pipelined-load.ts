@@ -2,6 +2,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import * as tar from 'tar';
 import type { DockerEngine } from '../docker/engine.js';
 import { OfflineError } from '../errors.js';
+import { drained } from '../fs/drained.js';
 import { type LoadPlan, type LoadRequest, planLoad, type SaveManifestEntry } from './load-plan.js';
 
 const BLOCK = 512;
@@ -127,11 +128,7 @@ class PlanRun {
     const index = this.byLayer.get(entry.path);
     const missing = index === undefined ? undefined : this.missing[index];
     // Only a layer file a request still waits for: a second copy of a path is passed over like any other entry.
-    if (
-      index === undefined ||
-      !missing?.has(entry.path) ||
-      (entry.type !== 'File' && entry.type !== 'OldFile')
-    ) {
+    if (index === undefined || !missing?.has(entry.path) || !isFile(entry)) {
       return void entry.resume();
     }
     const body = this.bodies[index] as PassThrough;
@@ -184,19 +181,6 @@ class PlanRun {
   }
 }
 
-/** Resolves when `body` can take more, or is closed (a failed request: the caller then sees the error). */
-function drained(body: PassThrough): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      body.off('drain', done);
-      body.off('close', done);
-      resolve();
-    };
-    body.on('drain', done);
-    body.on('close', done);
-  });
-}
-
 function parseManifest(bytes: Buffer): SaveManifestEntry[] {
   const parsed = JSON.parse(bytes.toString('utf8')) as unknown;
   const valid =
@@ -213,12 +197,17 @@ function parseManifest(bytes: Buffer): SaveManifestEntry[] {
 }
 
 async function readSmall(entry: tar.ReadEntry, name: string): Promise<Buffer> {
-  if (entry.path !== name || entry.type !== 'File' || entry.size > MAX_JSON_BYTES) {
+  if (entry.path !== name || !isFile(entry) || entry.size > MAX_JSON_BYTES) {
     throw new OfflineError('EFORMAT', `${WHERE}: expected ${name}, found ${entry.path}`, { file: WHERE });
   }
   const chunks: Buffer[] = [];
   for await (const chunk of entry) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** A regular file (ustar type 0, or the older NUL type). */
+function isFile(entry: tar.ReadEntry): boolean {
+  return entry.type === 'File' || entry.type === 'OldFile';
 }
 
 function header(path: string, size: number): Buffer {
