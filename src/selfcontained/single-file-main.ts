@@ -11,7 +11,10 @@ import vm from 'node:vm';
 import { codeCacheFile, readCodeCache, writeCodeCache } from './code-cache.js';
 import { extractCli } from './embedded-cli.js';
 
-/** A run this long has had its start-up's bytecode dropped: its code cache would be a poor one. */
+/**
+ * A run this long may have had its start-up's bytecode dropped (a first import had), and its code cache would
+ * be a poor one. The threshold is a choice: what was measured is a first import's cache, not where the loss begins.
+ */
 const LONG_RUN_MS = 2000;
 
 const file = fileURLToPath(import.meta.url);
