@@ -13,7 +13,8 @@ import { extractCli } from './embedded-cli.js';
 
 /**
  * A run this long may have had its start-up's bytecode dropped (a first import had), and its code cache would
- * be a poor one. The threshold is a choice: what was measured is a first import's cache, not where the loss begins.
+ * be a poor one. The threshold is a choice: what was measured is a first import's cache, not where the loss
+ * begins.
  */
 const LONG_RUN_MS = 2000;
 
