@@ -19,7 +19,7 @@ export function inLoadOrder(head: Buffer): boolean {
  * reads manifest.json and the configs at the archive's head, opens one request per planned load, routes each
  * layer file to the request that carries it as it streams, and closes each request once its files are written
  * and the requests it stacks on finished. Every request's stream objects are checked (engine.loadImages). On any
- * failure every request is aborted and the first error thrown; the made-up base image is removed either way
+ * failure every request is aborted and the first error thrown; the made-up base images are removed either way
  * (the caller undoes the images loaded).
  */
 export async function loadInRequests(
@@ -87,8 +87,8 @@ export async function loadInRequests(
     fail(error);
   } finally {
     await run?.settled();
-    if (run?.plan.baseImageId && !present.has(`sha256:${run.plan.baseImageId}`)) {
-      await engine.removeImage(`sha256:${run.plan.baseImageId}`).catch(() => {});
+    for (const id of run?.plan.baseImageIds ?? []) {
+      if (!present.has(`sha256:${id}`)) await engine.removeImage(`sha256:${id}`).catch(() => {});
     }
   }
   if (failed !== undefined) throw failed;

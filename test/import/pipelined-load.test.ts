@@ -14,15 +14,37 @@ import { planLoad, type SaveManifestEntry } from '../../src/import/load-plan.js'
 import { dockerfileContext, removeImages, requireDocker, uniqueName } from '../support/docker.js';
 
 let engine: DockerEngine;
-const tags: string[] = [];
-const ids: string[] = [];
-let engineOrder: string;
-let loadOrder: string;
+let baseImage: string;
 let dir: string;
 const ARCHIVE = 'images/images.tar';
 
+/** Images built for a test, saved in the engine's order and in load order. */
+interface SavedStack {
+  tags: string[];
+  ids: string[];
+  engineOrder: string;
+  loadOrder: string;
+}
+
+/** Builds one image per Dockerfile (FROM the test base) and saves them all in both orders. */
+async function savedStack(name: string, dockerfiles: string[]): Promise<SavedStack> {
+  const stack: SavedStack = { tags: [], ids: [], engineOrder: '', loadOrder: '' };
+  for (const [n, dockerfile] of dockerfiles.entries()) {
+    const tag = `offline-test/${name}-${n}:1`;
+    await engine.buildImage(dockerfileContext(`FROM ${baseImage}\n${dockerfile}`), { tags: [tag] });
+    stack.tags.push(tag);
+    stack.ids.push((await engine.inspectImage(tag))?.id as string);
+  }
+  stack.engineOrder = path.join(dir, `${name}-engine-order.tar`);
+  await pipeline(await engine.saveImages(stack.tags), createWriteStream(stack.engineOrder));
+  stack.loadOrder = path.join(dir, `${name}-load-order.tar`);
+  await writeFile(stack.loadOrder, Readable.from(canonicalSave(stack.engineOrder, new Date(0))));
+  return stack;
+}
+
 /** The part of a bundle manifest loadArchive reads: which images the archive holds. */
-const manifest = () => ({ archives: [{ path: ARCHIVE, images: ids }] }) as unknown as BundleManifest;
+const manifest = (stack: SavedStack) =>
+  ({ archives: [{ path: ARCHIVE, images: stack.ids }] }) as unknown as BundleManifest;
 
 /** The engine, counting its load requests. */
 function counting(): { engine: DockerEngine; requests: () => number } {
@@ -37,65 +59,85 @@ function counting(): { engine: DockerEngine; requests: () => number } {
 
 const listIds = async () => new Set((await engine.listImages()).map((i) => i.id));
 
-/** The ID of the made-up shared base image the plan for `archive` loads first. */
-function madeUpBaseId(archive: string): string {
+/** The IDs of the made-up base images the plan for `archive` loads. */
+function madeUpBaseIds(archive: string): string[] {
   const images = JSON.parse(
     execFileSync('tar', ['-xOf', archive, 'manifest.json'], { encoding: 'utf8' }),
   ) as SaveManifestEntry[];
   const configs = new Map(images.map((m) => [m.Config, execFileSync('tar', ['-xOf', archive, m.Config])]));
-  const baseId = planLoad(images, configs).baseImageId;
-  expect(baseId).toBeDefined();
-  return `sha256:${baseId}`;
+  return planLoad(images, configs).baseImageIds.map((id) => `sha256:${id}`);
 }
+
+async function removeAll(stack: SavedStack): Promise<void> {
+  await removeImages(engine, stack.ids);
+  for (const id of stack.ids) expect(await engine.inspectImage(id)).toBeUndefined();
+}
+
+/** Loads the stack's load-order archive; returns how many requests it took. */
+async function loadInOrder(stack: SavedStack): Promise<number> {
+  await removeAll(stack);
+  const counted = counting();
+  const stream = createReadStream(stack.loadOrder);
+  const outcome = await loadArchive(counted.engine, await listIds(), manifest(stack), ARCHIVE, stream, true);
+  expect(outcome.loaded).toEqual(stack.ids);
+  for (const tag of stack.tags) expect((await engine.inspectImage(tag))?.repoTags).toContain(tag);
+  // Other test files share the engine and may add images meanwhile, so each base is looked for by its ID.
+  for (const id of madeUpBaseIds(stack.loadOrder)) expect(await engine.inspectImage(id)).toBeUndefined();
+  return counted.requests();
+}
+
+const stacks: SavedStack[] = [];
+let family: SavedStack;
+let families: SavedStack;
 
 beforeAll(async () => {
   const docker = await requireDocker();
   engine = docker.engine;
+  baseImage = docker.baseImage;
+  dir = await mkdtemp(path.join(tmpdir(), 'offline-test-pipelined-'));
   const name = uniqueName('pipelined');
   // Two images on the same base, each with a layer of its own: a shared base, then one request per image.
-  for (const n of [1, 2]) {
-    const tag = `offline-test/${name}-${n}:1`;
-    await engine.buildImage(
-      dockerfileContext(`FROM ${docker.baseImage}\nRUN head -c 200000 /dev/urandom > /data-${n}\n`),
-      { tags: [tag] },
-    );
-    tags.push(tag);
-    ids.push((await engine.inspectImage(tag))?.id as string);
-  }
-  dir = await mkdtemp(path.join(tmpdir(), 'offline-test-pipelined-'));
-  engineOrder = path.join(dir, 'engine-order.tar');
-  await pipeline(await engine.saveImages(tags), createWriteStream(engineOrder));
-  loadOrder = path.join(dir, 'load-order.tar');
-  await writeFile(loadOrder, Readable.from(canonicalSave(engineOrder, new Date(0))));
-}, 120_000);
+  family = await savedStack(
+    name,
+    [1, 2].map((n) => `RUN head -c 200000 /dev/urandom > /data-${n}\n`),
+  );
+  // Two families on the test base: each pair shares a layer (the builder's cache reuses the first RUN).
+  const shared = (f: string) => `RUN echo ${name}-${f} && head -c 100000 /dev/urandom > /family\n`;
+  families = await savedStack(
+    `${name}-families`,
+    ['a', 'a', 'b', 'b'].map((f, n) => `${shared(f)}RUN head -c 100000 /dev/urandom > /own-${n}\n`),
+  );
+  stacks.push(family, families);
+}, 180_000);
 
 afterAll(async () => {
-  await removeImages(engine, tags);
+  for (const stack of stacks) await removeImages(engine, stack.tags);
   await rm(dir, { recursive: true, force: true });
 });
 
-async function removeBoth(): Promise<void> {
-  await removeImages(engine, ids);
-  for (const id of ids) expect(await engine.inspectImage(id)).toBeUndefined();
-}
-
 describe('loadArchive in several requests', () => {
   it('loads an archive in load order, tags its images and leaves no made-up base image', async () => {
-    await removeBoth();
-    const before = await listIds();
-    const counted = counting();
-    const stream = createReadStream(loadOrder);
-    const outcome = await loadArchive(counted.engine, before, manifest(), ARCHIVE, stream, true);
-    expect(outcome.loaded).toEqual(ids);
     // The made-up shared base, then one request per image.
-    expect(counted.requests()).toBe(3);
-    // Other test files share the engine and may add images meanwhile, so look for the base by its ID.
-    expect(await engine.inspectImage(madeUpBaseId(loadOrder))).toBeUndefined();
-    for (const tag of tags) expect((await engine.inspectImage(tag))?.repoTags).toContain(tag);
+    expect(madeUpBaseIds(family.loadOrder)).toHaveLength(1);
+    expect(await loadInOrder(family)).toBe(3);
+  });
+
+  it('loads two families in one archive with a base for each, stacked on the base they share', async () => {
+    // The premise: the builder's cache gave each pair the same second layer.
+    const saved = JSON.parse(
+      execFileSync('tar', ['-xOf', families.loadOrder, 'manifest.json'], { encoding: 'utf8' }),
+    ) as SaveManifestEntry[];
+    const second = new Map(saved.map((m) => [m.RepoTags?.[0], m.Layers.at(-2)]));
+    const [a0, a1, b0, b1] = families.tags.map((t) => second.get(t));
+    expect([a0 === a1, b0 === b1, a0 === b0]).toEqual([true, true, false]);
+    // The test base (which both families share), each family's base, then one request per image.
+    expect(madeUpBaseIds(families.loadOrder)).toHaveLength(3);
+    expect(await loadInOrder(families)).toBe(7);
   });
 
   it("loads the engine's own order (a bundle from before load order) in one request", async () => {
-    await removeBoth();
+    const { engineOrder, ids } = family;
+    await removeAll(family);
     const head = await open(engineOrder, 'r');
     const first = Buffer.alloc(100);
     await head.read(first, 0, 100, 0);
@@ -103,13 +145,14 @@ describe('loadArchive in several requests', () => {
     expect(first.toString('latin1')).not.toMatch(/^manifest\.json\0/);
     const before = await listIds();
     const counted = counting();
-    await loadArchive(counted.engine, before, manifest(), ARCHIVE, createReadStream(engineOrder), true);
+    await loadArchive(counted.engine, before, manifest(family), ARCHIVE, createReadStream(engineOrder), true);
     expect(counted.requests()).toBe(1);
     for (const id of ids) expect(await engine.inspectImage(id)).toBeDefined();
   });
 
   it('fails on a damaged layer of the second image, with every request ended and the made-up base removed', async () => {
-    await removeBoth();
+    const { loadOrder } = family;
+    await removeAll(family);
     const listing = execFileSync('tar', ['-tvRf', loadOrder], { encoding: 'utf8' }).trim().split('\n');
     const lastLayer = listing.filter((line) => line.endsWith('/layer.tar')).at(-1) as string;
     const block = Number(/^block (\d+):/.exec(lastLayer)?.[1]);
@@ -119,11 +162,11 @@ describe('loadArchive in several requests', () => {
     const at = (block + 1) * 512 + 150_000;
     bytes[at] = (bytes[at] as number) ^ 0xff;
     await writeFile(damaged, bytes);
-    const baseId = madeUpBaseId(loadOrder);
+    const [baseId] = madeUpBaseIds(loadOrder);
     const before = await listIds();
     await expect(
-      loadArchive(engine, before, manifest(), ARCHIVE, createReadStream(damaged), true),
+      loadArchive(engine, before, manifest(family), ARCHIVE, createReadStream(damaged), true),
     ).rejects.toMatchObject({ code: 'EDOCKER' });
-    expect(await engine.inspectImage(baseId)).toBeUndefined();
+    expect(await engine.inspectImage(baseId as string)).toBeUndefined();
   });
 });
