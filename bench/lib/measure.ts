@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { gatherOutput } from '../../test/support/child-output.js';
 
 export interface Measured {
   seconds: number;
@@ -25,25 +26,18 @@ export function measure(
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
+    const output = gatherOutput(child);
     child.on('error', reject);
     child.on('close', (code) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const kb = Number(/__MAXRSS_KB=(\d+)/.exec(stderr)?.[1] ?? 'NaN');
-      const cpu = /__CPU_S=([\d.]+)\+([\d.]+)/.exec(stderr);
+      const kb = Number(/__MAXRSS_KB=(\d+)/.exec(output.stderr)?.[1] ?? 'NaN');
+      const cpu = /__CPU_S=([\d.]+)\+([\d.]+)/.exec(output.stderr);
       const cpuSeconds = cpu ? Number(cpu[1]) + Number(cpu[2]) : Number.NaN;
       if (code !== 0) {
-        reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`));
+        reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${output.stderr.slice(-2000)}`));
         return;
       }
-      resolve({ seconds, peakRssMiB: kb / 1024, cpuSeconds, stdout });
+      resolve({ seconds, peakRssMiB: kb / 1024, cpuSeconds, stdout: output.stdout });
     });
   });
 }

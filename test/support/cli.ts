@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gatherOutput } from './child-output.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const tsx = path.join(root, 'node_modules/.bin/tsx');
@@ -29,25 +30,18 @@ export function runCli(
       env: { ...process.env, OFFLINE_SILENT: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
+    const output = gatherOutput(child);
     child.on('error', reject);
     child.on('close', (code) => {
       let json: Record<string, unknown> | undefined;
       if (args.includes('--json')) {
         try {
-          json = JSON.parse(stdout) as Record<string, unknown>;
+          json = JSON.parse(output.stdout) as Record<string, unknown>;
         } catch {
           json = undefined;
         }
       }
-      resolve({ code: code ?? -1, stdout, stderr, json });
+      resolve({ code: code ?? -1, ...output, json });
     });
   });
 }

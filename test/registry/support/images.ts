@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DockerEngine } from '../../../src/docker/engine.js';
 import { buildContextStream } from '../../../src/export/build-context.js';
+import { gatherOutput } from '../../support/child-output.js';
 
 /** Builds an image from a Dockerfile text (classic builder, no context files). */
 export async function buildImage(engine: DockerEngine, dockerfile: string, tag: string): Promise<string> {
@@ -46,14 +47,7 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv) {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
+  const output = gatherOutput(child);
   const done = new Promise<{
     code: number | null;
     signal: NodeJS.Signals | null;
@@ -62,10 +56,10 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv) {
   }>((resolve) =>
     child.on('exit', (code, signal) => {
       // A killed child can leave a grandchild (tsx's esbuild service) holding stderr open: do not wait for it.
-      const timer = setTimeout(() => resolve({ code, signal, stdout, stderr }), 2000);
+      const timer = setTimeout(() => resolve({ code, signal, ...output }), 2000);
       child.on('close', () => {
         clearTimeout(timer);
-        resolve({ code, signal, stdout, stderr });
+        resolve({ code, signal, ...output });
       });
     }),
   );
