@@ -10,12 +10,12 @@
 // offline is the built bin, dist/offline.mjs: the single file every bundle carries, what the air-gapped host runs.
 // plain and the three offline ways run five times each, alternating (the engine's load time varies by a
 // second from run to run on a small VM), and their medians are compared.
-// It prints: offline/plain (target <= 1.25; beside it, with no verdict, each round's ratio and their median), offline/seed (target < 1), re-import/first (target <= 0.05) by
-// wall time and by the import's own work (without process start-up), and offline's peak RSS (target <= 200
-// MiB). Beside them, without targets: the zstd and uncompressed bundles' imports against plain, and the CPU
-// time of each client process (offline against the docker CLI; the engine's own work is the same for every
-// way). Node's own start-up (`node -e 0`) is printed beside the re-import: on a slow host it alone is several
-// percent of a first import of this stack.
+// It prints: offline/plain (target <= 1.25; beside it, with no verdict, each round's ratio and their median),
+// offline/seed (target < 1), re-import/first (target <= 0.05) by wall time and by the import's own work
+// (without process start-up), and offline's peak RSS (target <= 200 MiB). Beside them, without targets: the
+// zstd and uncompressed bundles' imports against plain, and the CPU time of each client process (offline
+// against the docker CLI; the engine's own work is the same for every way). Node's own start-up (`node -e 0`)
+// is printed beside the re-import: on a slow host it alone is several percent of a first import of this stack.
 
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -138,7 +138,7 @@ async function run(): Promise<void> {
       { plain_s: plain.seconds, offline_s: first.seconds },
       { ratio: first.seconds / plain.seconds, target: '<=1.25', pass: first.seconds / plain.seconds <= 1.25 },
     );
-    // Each round's two runs are minutes apart at most, so their ratio drifts less with the VM than the medians'.
+    // A round's runs follow one another within about half a minute: their ratio drifts less with the VM.
     const paired = runs.offline.map((run, round) => run.seconds / (runs.plain[round] as Measured).seconds);
     report('import vs plain docker load, per round (no verdict: the line above decides)', {
       ratios: paired.map((r) => r.toFixed(3)).join(','),
