@@ -86,6 +86,26 @@ async function loadInOrder(stack: SavedStack): Promise<number> {
   return counted.requests();
 }
 
+/**
+ * Loads a copy of the stack's load-order archive with one byte flipped `at` bytes into its last layer (inside
+ * the random file that layer adds): the load fails with EDOCKER and no made-up base is left behind.
+ */
+async function expectDamagedLoadToFail(stack: SavedStack, at: number): Promise<void> {
+  await removeAll(stack);
+  const listing = execFileSync('tar', ['-tvRf', stack.loadOrder], { encoding: 'utf8' }).trim().split('\n');
+  const lastLayer = listing.filter((line) => line.endsWith('/layer.tar')).at(-1) as string;
+  const block = Number(/^block (\d+):/.exec(lastLayer)?.[1]);
+  const damaged = path.join(dir, 'damaged.tar');
+  const bytes = await readFile(stack.loadOrder);
+  const offset = (block + 1) * 512 + at;
+  bytes[offset] = (bytes[offset] as number) ^ 0xff;
+  await writeFile(damaged, bytes);
+  await expect(
+    loadArchive(engine, await listIds(), manifest(stack), ARCHIVE, createReadStream(damaged), true),
+  ).rejects.toMatchObject({ code: 'EDOCKER' });
+  for (const id of madeUpBaseIds(stack.loadOrder)) expect(await engine.inspectImage(id)).toBeUndefined();
+}
+
 const stacks: SavedStack[] = [];
 let family: SavedStack;
 let families: SavedStack;
@@ -151,22 +171,11 @@ describe('loadArchive in several requests', () => {
   });
 
   it('fails on a damaged layer of the second image, with every request ended and the made-up base removed', async () => {
-    const { loadOrder } = family;
-    await removeAll(family);
-    const listing = execFileSync('tar', ['-tvRf', loadOrder], { encoding: 'utf8' }).trim().split('\n');
-    const lastLayer = listing.filter((line) => line.endsWith('/layer.tar')).at(-1) as string;
-    const block = Number(/^block (\d+):/.exec(lastLayer)?.[1]);
-    const damaged = path.join(dir, 'damaged.tar');
-    const bytes = await readFile(loadOrder);
-    // Inside the layer's own tar, past its first headers: a byte of the random file.
-    const at = (block + 1) * 512 + 150_000;
-    bytes[at] = (bytes[at] as number) ^ 0xff;
-    await writeFile(damaged, bytes);
-    const [baseId] = madeUpBaseIds(loadOrder);
-    const before = await listIds();
-    await expect(
-      loadArchive(engine, before, manifest(family), ARCHIVE, createReadStream(damaged), true),
-    ).rejects.toMatchObject({ code: 'EDOCKER' });
-    expect(await engine.inspectImage(baseId as string)).toBeUndefined();
+    await expectDamagedLoadToFail(family, 150_000);
+  });
+
+  it('fails on a damaged layer of the second family, with all three made-up bases removed', async () => {
+    expect(madeUpBaseIds(families.loadOrder)).toHaveLength(3);
+    await expectDamagedLoadToFail(families, 50_000);
   });
 });
