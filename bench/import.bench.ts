@@ -23,7 +23,7 @@ import { connectDocker } from '../src/docker/connect.js';
 import type { DockerEngine } from '../src/docker/engine.js';
 import { prepareExportStack } from './export.bench.js';
 import { buildCli, builtCli, exportStack } from './lib/cli.js';
-import { alternate, type Measured, measure, measureShell, median, report } from './lib/measure.js';
+import { alternate, type Measured, measure, measureShell, median, medianOf, report } from './lib/measure.js';
 import type { Benchmark } from './run.js';
 
 const ROOT = '/tmp/offline-bench-import';
@@ -142,7 +142,7 @@ async function run(): Promise<void> {
     const paired = runs.offline.map((run, round) => run.seconds / (runs.plain[round] as Measured).seconds);
     report('import vs plain docker load, per round (no verdict: the line above decides)', {
       ratios: paired.map((r) => r.toFixed(3)).join(','),
-      median: [...paired].sort((a, b) => a - b)[Math.floor(paired.length / 2)] as number,
+      median: medianOf(paired),
     });
     for (const [name, runsOf] of [
       ['zstd', runs.offlineZstd],
@@ -156,7 +156,7 @@ async function run(): Promise<void> {
       });
     }
     // Each way's median CPU time, taken over its own runs (not the CPU time of its median-wall run).
-    const cpu = (ways: Measured[]) => median(ways.map((m) => ({ ...m, seconds: m.cpuSeconds }))).seconds;
+    const cpu = (ways: Measured[]) => medianOf(ways.map((m) => m.cpuSeconds));
     report('client CPU time (user + system, medians; the engine does the same work in every way)', {
       plain_docker_cli_s: cpu(runs.plain),
       offline_s: cpu(runs.offline),

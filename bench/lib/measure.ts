@@ -42,12 +42,18 @@ export function measure(
   });
 }
 
+/** The middle value (the upper one of an even count). */
+export function medianOf(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted[sorted.length >> 1];
+  if (middle === undefined) throw new Error('median of no values');
+  return middle;
+}
+
 /** The run with the median wall time (the upper one of an even count). */
 export function median(runs: Measured[]): Measured {
-  const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
-  const middle = sorted[sorted.length >> 1];
-  if (!middle) throw new Error('median of no runs');
-  return middle;
+  const seconds = medianOf(runs.map((r) => r.seconds));
+  return runs.find((r) => r.seconds === seconds) as Measured;
 }
 
 /** One way of doing a job in a comparison: `prepare` (not timed) sets the start state, `run` is measured. */

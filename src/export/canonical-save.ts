@@ -99,6 +99,9 @@ function canonicalJson(name: string, text: string): string | undefined {
   return undefined;
 }
 
+/** The JSON lists (manifest.json, index.json) made canonical; a larger one is copied as it is. */
+const MAX_JSON_BYTES = 64 * 1024 * 1024;
+
 /**
  * The load order (docs/bundle-format.md section 2): manifest.json, then every image's config, then each image's
  * layer folders in chain order (an image's layers in the order it stacks them, images in manifest order, a
@@ -172,7 +175,7 @@ export async function* canonicalSave(source: string, mtime: Date): AsyncGenerato
   const byName = new Map(index.entries.map((e) => [e.name, e]));
   const manifestEntry = byName.get('manifest.json');
   const manifestText =
-    manifestEntry && manifestEntry.size < 64 * 1024 * 1024
+    manifestEntry && manifestEntry.size < MAX_JSON_BYTES
       ? canonicalJson('manifest.json', await readText(source, manifestEntry))
       : undefined;
   const entries = loadOrder(index.entries, manifestText);
@@ -205,7 +208,7 @@ export async function* canonicalSave(source: string, mtime: Date): AsyncGenerato
       }
       continue;
     }
-    if ((entry.name === 'manifest.json' || entry.name === 'index.json') && entry.size < 64 * 1024 * 1024) {
+    if ((entry.name === 'manifest.json' || entry.name === 'index.json') && entry.size < MAX_JSON_BYTES) {
       const text =
         entry === manifestEntry ? manifestText : canonicalJson(entry.name, await readText(source, entry));
       if (text !== undefined) {
