@@ -7,6 +7,9 @@ import { type BundleManifest, parseManifest } from './manifest.js';
 import type { BundleReadResult } from './reader.js';
 import { hashText } from './text-digest.js';
 
+/** The largest manifest.json or checksums.sha256 a reader takes into memory: anything larger is not a bundle's. */
+export const MAX_LIST_BYTES = 64 * 1024 * 1024;
+
 export interface BundleLists {
   manifest: BundleManifest;
   checksums: ChecksumEntry[];

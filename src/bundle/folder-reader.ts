@@ -5,13 +5,12 @@ import { finished } from 'node:stream/promises';
 import { HashStream } from '../checksum/hash-stream.js';
 import { OfflineError } from '../errors.js';
 import { resolveInside } from '../fs/safe-path.js';
-import { checkLists, entryMismatch, readOutcome } from './bundle-lists.js';
+import { checkLists, entryMismatch, MAX_LIST_BYTES, readOutcome } from './bundle-lists.js';
 import { listFolderTree } from './folder-tree.js';
 import { CHECKSUMS_FILE, entryRank, MANIFEST_FILE } from './layout.js';
 import type { BundleLocation } from './locate.js';
 import type { BundleReadHandler, BundleReadResult, ReadOptions } from './reader.js';
 
-const MAX_LIST_BYTES = 64 * 1024 * 1024;
 const READ_CHUNK = 1024 * 1024;
 
 /**

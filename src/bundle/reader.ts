@@ -5,7 +5,7 @@ import { type Digest, HashStream } from '../checksum/hash-stream.js';
 import type { ChecksumEntry } from '../checksum/sha256sum-format.js';
 import { OfflineError } from '../errors.js';
 import { CoalesceChunks } from '../fs/coalesce-chunks.js';
-import { type BundleLists, checkLists, entryMismatch, readOutcome } from './bundle-lists.js';
+import { type BundleLists, checkLists, entryMismatch, MAX_LIST_BYTES, readOutcome } from './bundle-lists.js';
 import { combineProblems } from './combine-errors.js';
 import { createDecompressor } from './compress.js';
 import { guardEntry } from './entry-guard.js';
@@ -58,8 +58,6 @@ export interface BundleReadResult {
   /** Set when the handler stopped the read before this entry. */
   stoppedBefore?: string;
 }
-
-const MAX_LIST_BYTES = 64 * 1024 * 1024;
 
 /**
  * Reads a bundle from the media exactly once: parts joined and each checked against the sidecar, decompressed,
