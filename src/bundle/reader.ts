@@ -157,13 +157,17 @@ export async function readBundle(
     hasher.on('error', () => {});
     active = hasher;
     entry.pipe(hasher);
-    await handler.onEntry?.({
-      path: rel,
-      size: entry.size,
-      expected: want,
-      stream: hasher,
-      executable: ((entry.mode ?? 0) & 0o111) !== 0,
-    });
+    try {
+      await handler.onEntry?.({
+        path: rel,
+        size: entry.size,
+        expected: want,
+        stream: hasher,
+        executable: ((entry.mode ?? 0) & 0o111) !== 0,
+      });
+    } catch (error) {
+      throw await damagedInstead(error, rel, want, hasher);
+    }
     hasher.resume();
     await finished(hasher);
     active = undefined;
@@ -261,6 +265,37 @@ function handedOnLater(): Transform {
     transform(chunk: Buffer, _encoding, callback) {
       setImmediate(callback, null, chunk);
     },
+  });
+}
+
+/**
+ * The handler failed part-way through an entry (the engine refused an image archive, say): the rest of the entry
+ * is read and hashed, so that damaged bytes are reported as what they are, the bundle's file with its expected
+ * and found sha256 (the engine's own error, "invalid diffID for layer 1", names no file of the bundle). The
+ * handler's error stands when the entry is intact, or when its stream can no longer be read (a user's abort
+ * destroys it).
+ */
+async function damagedInstead(
+  error: unknown,
+  rel: string,
+  want: { sha256: string; size: number },
+  hasher: HashStream,
+): Promise<unknown> {
+  try {
+    // Whatever the handler piped it to may have stopped reading; the rest of the entry is only hashed.
+    hasher.unpipe();
+    hasher.resume();
+    await finished(hasher);
+  } catch {
+    return error;
+  }
+  const mismatch = entryMismatch(rel, want, hasher.digest);
+  if (!mismatch) return error;
+  return new OfflineError('EINTEGRITY', mismatch.message, {
+    file: rel,
+    expected: mismatch.expected,
+    found: mismatch.found,
+    cause: error,
   });
 }
 

@@ -116,16 +116,22 @@ beforeAll(async () => {
   baseImage = docker.baseImage;
   dir = await mkdtemp(path.join(tmpdir(), 'offline-test-pipelined-'));
   const name = uniqueName('pipelined');
+  // A made-up base's ID comes from its layers alone: two stacks that part ways right after the test base make
+  // the same one, and another test file's import may hold it meanwhile. So each stack here starts with a layer
+  // of its own, which all its images share (the builder's cache reuses the first RUN).
+  const own = (stack: string) => `RUN echo ${stack} > /stack\n`;
   // Two images on the same base, each with a layer of its own: a shared base, then one request per image.
   family = await savedStack(
     name,
-    [1, 2].map((n) => `RUN head -c 200000 /dev/urandom > /data-${n}\n`),
+    [1, 2].map((n) => `${own(name)}RUN head -c 200000 /dev/urandom > /data-${n}\n`),
   );
-  // Two families on the test base: each pair shares a layer (the builder's cache reuses the first RUN).
+  // Two families on that base: each pair shares a layer too.
   const shared = (f: string) => `RUN echo ${name}-${f} && head -c 100000 /dev/urandom > /family\n`;
   families = await savedStack(
     `${name}-families`,
-    ['a', 'a', 'b', 'b'].map((f, n) => `${shared(f)}RUN head -c 100000 /dev/urandom > /own-${n}\n`),
+    ['a', 'a', 'b', 'b'].map(
+      (f, n) => `${own(`${name}-families`)}${shared(f)}RUN head -c 100000 /dev/urandom > /own-${n}\n`,
+    ),
   );
   stacks.push(family, families);
 }, 180_000);
@@ -150,7 +156,7 @@ describe('loadArchive in several requests', () => {
     const second = new Map(saved.map((m) => [m.RepoTags?.[0], m.Layers.at(-2)]));
     const [a0, a1, b0, b1] = families.tags.map((t) => second.get(t));
     expect([a0 === a1, b0 === b1, a0 === b0]).toEqual([true, true, false]);
-    // The test base (which both families share), each family's base, then one request per image.
+    // The base both families share, each family's base, then one request per image.
     expect(madeUpBaseIds(families.loadOrder)).toHaveLength(3);
     expect(await loadInOrder(families)).toBe(7);
   });

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { Header } from 'tar';
 import { finalizeStaging } from '../../src/bundle/finalize.js';
@@ -21,6 +22,7 @@ import { formatSidecar } from '../../src/bundle/sidecar.js';
 import type { Digest } from '../../src/checksum/hash-stream.js';
 import { formatChecksums } from '../../src/checksum/sha256sum-format.js';
 import type { DockerEngine } from '../../src/docker/engine.js';
+import { canonicalSave } from '../../src/export/canonical-save.js';
 import { writeStreamAtomic } from '../../src/fs/atomic-file.js';
 import { cacheFileName, canonicalUrl } from '../../src/tiktoken/cache-name.js';
 
@@ -32,6 +34,8 @@ export interface FixtureOptions {
   /** Images to save into images/images.tar with one multi-image save (needs engine). */
   engine?: DockerEngine;
   images?: string[];
+  /** images/images.tar in load order, as `offline export` writes it (canonicalSave), not the engine's order. */
+  loadOrder?: boolean;
   /** tiktoken cache files by encoding name, stored as tiktoken/<sha1 of URL> with manifest entries. */
   tiktoken?: Record<string, string | Buffer>;
   compression?: Compression;
@@ -81,9 +85,15 @@ async function writeTree(root: string, files: Record<string, string | Buffer>): 
   }
 }
 
-async function saveImages(engine: DockerEngine, refs: string[], staging: string) {
+async function saveImages(engine: DockerEngine, refs: string[], staging: string, loadOrder: boolean) {
   await mkdir(path.join(staging, 'images'), { recursive: true });
-  const digest = await writeStreamAtomic(await engine.saveImages(refs), path.join(staging, IMAGES_ARCHIVE));
+  const archive = path.join(staging, IMAGES_ARCHIVE);
+  const saved = loadOrder ? `${archive}.engine-order` : archive;
+  let digest = await writeStreamAtomic(await engine.saveImages(refs), saved);
+  if (loadOrder) {
+    digest = await writeStreamAtomic(Readable.from(canonicalSave(saved, new Date(0))), archive);
+    await rm(saved);
+  }
   const images: BundleImage[] = [];
   for (const ref of refs) {
     const info = await engine.inspectImage(ref);
@@ -119,7 +129,12 @@ export async function makeBundle(options: FixtureOptions = {}): Promise<Fixture>
   let manifest = baseManifest(resolved.name, resolved.version, resolved.mtime);
   if (options.images?.length) {
     if (!options.engine) throw new Error('makeBundle: images need an engine');
-    const { digest, images } = await saveImages(options.engine, options.images, staging);
+    const { digest, images } = await saveImages(
+      options.engine,
+      options.images,
+      staging,
+      options.loadOrder ?? false,
+    );
     known.set(IMAGES_ARCHIVE, digest);
     const archives = [{ path: IMAGES_ARCHIVE, kind: 'images' as const, images: images.map((i) => i.id) }];
     manifest = { ...manifest, images, archives };
