@@ -87,13 +87,17 @@ export async function readBundle(
   let top: string | undefined;
   let current: { path: string; done: boolean } | undefined;
   let active: HashStream | undefined;
+  /** The list at the bundle's head being read into memory, if any: a failed read must end it too. */
+  let head: tar.ReadEntry | undefined;
   let stoppedBefore: string | undefined;
   let fatal: unknown;
   let userAbort = false;
   const controller = new AbortController();
   const fail = (reason: unknown) => {
     fatal ??= reason;
-    active?.destroy(reason instanceof Error ? reason : new Error(String(reason)));
+    const error = reason instanceof Error ? reason : new Error(String(reason));
+    active?.destroy(error);
+    head?.destroy(error);
     controller.abort();
   };
   const onUserAbort = () => {
@@ -190,7 +194,10 @@ export async function readBundle(
       );
     }
     const chunks: Buffer[] = [];
+    head = entry;
     for await (const chunk of entry) chunks.push(chunk as Buffer);
+    head = undefined;
+    if (fatal !== undefined) return;
     heads.push(Buffer.concat(chunks));
     if (current) current.done = true;
     if (heads.length < 2) return;
@@ -299,7 +306,11 @@ async function damagedInstead(
   });
 }
 
-/** A decoder or tar error: the archive's bytes are damaged; name the entry they belong to. */
+/**
+ * A decoder or tar error: the archive's bytes are damaged; name the entry they belong to. A damaged tar header
+ * is named by the path it holds (the parser reads headers ahead of the entry being handled, so `current` may
+ * still be an earlier one); other damage by the entry being read when it was found.
+ */
 function damaged(
   where: string,
   current: { path: string; done: boolean } | undefined,
@@ -307,6 +318,15 @@ function damaged(
 ): unknown {
   if (error instanceof OfflineError) return error;
   const reason = (error as Error).message ?? String(error);
+  const hint = 'copy the bundle again and check it with sha256sum -c <archive>.sha256';
+  const header = (error as { header?: { path?: unknown } }).header?.path;
+  if (typeof header === 'string') {
+    return new OfflineError('EINTEGRITY', `${where}: damaged tar header of "${header}": ${reason}`, {
+      file: header.includes('/') ? stripTop(header) : where,
+      hint,
+      cause: error,
+    });
+  }
   const at = !current
     ? 'before its first entry'
     : current.done
@@ -314,7 +334,7 @@ function damaged(
       : `in ${current.path}`;
   return new OfflineError('EINTEGRITY', `${where}: damaged or truncated archive, ${at}: ${reason}`, {
     file: current && !current.done ? stripTop(current.path) : where,
-    hint: 'copy the bundle again and check it with sha256sum -c <archive>.sha256',
+    hint,
     cause: error,
   });
 }

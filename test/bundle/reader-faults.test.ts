@@ -130,6 +130,34 @@ describe('reader faults: the copy on the media', () => {
     expect(error.message).toMatch(/damaged or truncated/);
   });
 
+  it('cut inside its lists (sidecar matches): EINTEGRITY at every cut, never a read that just stops', async () => {
+    const many = Object.fromEntries(
+      Array.from({ length: 200 }, (_, i) => [`stack/conf/file-${i}.yml`, `key: ${i}\n`.repeat(40)]),
+    );
+    const fixture = await bundle({ files: { ...files, ...many } });
+    const good = await readFile(fixture.archive);
+    for (let cut = 100; cut < 12_000; cut += 700) {
+      await writeFile(fixture.archive, good.subarray(0, cut));
+      await truncateBundle(fixture, cut, 'update');
+      const error = await failure(fixture.archive);
+      expect(error.code, `cut at ${cut}`).toBe('EINTEGRITY');
+    }
+  });
+
+  it('a damaged tar header (sidecar matches): EINTEGRITY naming the entry it heads, not the one before', async () => {
+    const fixture = await bundle({ compression: 'none' });
+    const bytes = await readFile(fixture.archive);
+    const header = bytes.indexOf(
+      `${fixture.options.name}-${fixture.options.version}/stack/nginx/site.conf\0`,
+    );
+    expect(header % 512).toBe(0);
+    bytes[header + 148] = (bytes[header + 148] as number) ^ 0x01; // the header's checksum field
+    await writeFile(fixture.archive, bytes);
+    await truncateBundle(fixture, bytes.length, 'update');
+    const error = await failure(fixture.archive, consumer().handler);
+    expect(error).toMatchObject({ code: 'EINTEGRITY', file: 'stack/nginx/site.conf' });
+  });
+
   it('a corrupt part: EINTEGRITY naming that part with the sidecar sha256', async () => {
     const fixture = await bundle({ splitSize: parseSize('1M') });
     expect(fixture.parts.length).toBe(3);
@@ -298,6 +326,29 @@ describe('reader: consumers', () => {
       },
     });
     expect(error).toBe(boom);
+  });
+
+  it('a handler error on an entry whose bytes are damaged: EINTEGRITY naming the entry, the error as its cause', async () => {
+    const fixture = await bundle();
+    await flipEntryByte(fixture, IMAGES_ARCHIVE, 2_000_000);
+    const refused = new Error('invalid diffID for layer 1');
+    const error = await failure(fixture.archive, {
+      onEntry: async (entry) => {
+        if (entry.path !== IMAGES_ARCHIVE) return void entry.stream.resume();
+        // Like a load request (docker-modem pipes the archive into it): it fails on the first piece it gets.
+        await new Promise((_resolve, reject) => {
+          const request = new Writable({ write: (_chunk, _encoding, callback) => callback(refused) });
+          request.on('error', reject);
+          entry.stream.pipe(request);
+        });
+      },
+    });
+    expect(error).toMatchObject({
+      code: 'EINTEGRITY',
+      file: IMAGES_ARCHIVE,
+      expected: fixture.manifest.files.find((f) => f.path === IMAGES_ARCHIVE)?.sha256,
+    });
+    expect(error.cause).toBe(refused);
   });
 
   it('an abort signal stops the read with its reason', async () => {
