@@ -1,4 +1,5 @@
-import type { Digest } from '../checksum/hash-stream.js';
+import { finished } from 'node:stream/promises';
+import type { Digest, HashStream } from '../checksum/hash-stream.js';
 import { type ChecksumEntry, parseChecksums } from '../checksum/sha256sum-format.js';
 import { OfflineError } from '../errors.js';
 import { combineProblems } from './combine-errors.js';
@@ -99,4 +100,35 @@ export function readOutcome(
     verified,
     ...(stoppedBefore !== undefined && { stoppedBefore }),
   };
+}
+
+/**
+ * The handler failed part-way through an entry (the engine refused an image archive, say): the rest of the entry
+ * is read and hashed, so that damaged bytes are reported as what they are, the bundle's file with its expected
+ * and found sha256 (the engine's own error, "invalid diffID for layer 1", names no file of the bundle). The
+ * handler's error stands when the entry is intact, or when its stream can no longer be read (a user's abort
+ * destroys it).
+ */
+export async function damagedInstead(
+  error: unknown,
+  rel: string,
+  want: { sha256: string; size: number },
+  hasher: HashStream,
+): Promise<unknown> {
+  try {
+    // Whatever the handler piped it to may have stopped reading; the rest of the entry is only hashed.
+    hasher.unpipe();
+    hasher.resume();
+    await finished(hasher);
+  } catch {
+    return error;
+  }
+  const mismatch = entryMismatch(rel, want, hasher.digest);
+  if (!mismatch) return error;
+  return new OfflineError('EINTEGRITY', mismatch.message, {
+    file: rel,
+    expected: mismatch.expected,
+    found: mismatch.found,
+    cause: error,
+  });
 }

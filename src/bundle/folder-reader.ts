@@ -5,7 +5,7 @@ import { finished } from 'node:stream/promises';
 import { HashStream } from '../checksum/hash-stream.js';
 import { OfflineError } from '../errors.js';
 import { resolveInside } from '../fs/safe-path.js';
-import { checkLists, entryMismatch, MAX_LIST_BYTES, readOutcome } from './bundle-lists.js';
+import { checkLists, damagedInstead, entryMismatch, MAX_LIST_BYTES, readOutcome } from './bundle-lists.js';
 import { listFolderTree } from './folder-tree.js';
 import { CHECKSUMS_FILE, entryRank, MANIFEST_FILE } from './layout.js';
 import type { BundleLocation } from './locate.js';
@@ -84,13 +84,17 @@ export async function readFolderBundle(
     source.on('error', (error) => hasher.destroy(error));
     source.pipe(hasher);
     try {
-      await handler.onEntry?.({
-        path: rel,
-        size: found.size,
-        expected: want,
-        stream: hasher,
-        executable: (found.mode & 0o111) !== 0,
-      });
+      await handler
+        .onEntry?.({
+          path: rel,
+          size: found.size,
+          expected: want,
+          stream: hasher,
+          executable: (found.mode & 0o111) !== 0,
+        })
+        .catch(async (error: unknown) => {
+          throw await damagedInstead(error, rel, want, hasher);
+        });
       hasher.resume();
       await finished(hasher);
     } finally {
@@ -107,20 +111,19 @@ export async function readFolderBundle(
     verified.push({ path: rel, sha256: digest.sha256, size: digest.size });
     await handler.onEntryVerified?.(rel, digest);
   }
-  if (stoppedBefore === undefined) {
-    for (const rel of tree.files.keys()) {
-      if (rel === MANIFEST_FILE || rel === CHECKSUMS_FILE || lists.expected.has(rel)) continue;
-      if (options.ignoreUnlisted?.(rel, lists.manifest)) continue;
-      report(
-        new OfflineError(
-          'EUNLISTED',
-          `${rel}: in ${location.dir} but not in ${CHECKSUMS_FILE} or ${MANIFEST_FILE}`,
-          {
-            file: rel,
-          },
-        ),
-      );
-    }
+  // The folder's listing is known whole, so files nobody listed are reported even when the read stopped early.
+  for (const rel of tree.files.keys()) {
+    if (rel === MANIFEST_FILE || rel === CHECKSUMS_FILE || lists.expected.has(rel)) continue;
+    if (options.ignoreUnlisted?.(rel, lists.manifest)) continue;
+    report(
+      new OfflineError(
+        'EUNLISTED',
+        `${rel}: in ${location.dir} but not in ${CHECKSUMS_FILE} or ${MANIFEST_FILE}`,
+        {
+          file: rel,
+        },
+      ),
+    );
   }
   return readOutcome(where, problems, lists, verified, stoppedBefore);
 }

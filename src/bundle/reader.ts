@@ -5,12 +5,19 @@ import { type Digest, HashStream } from '../checksum/hash-stream.js';
 import type { ChecksumEntry } from '../checksum/sha256sum-format.js';
 import { OfflineError } from '../errors.js';
 import { CoalesceChunks } from '../fs/coalesce-chunks.js';
-import { type BundleLists, checkLists, entryMismatch, MAX_LIST_BYTES, readOutcome } from './bundle-lists.js';
+import {
+  type BundleLists,
+  checkLists,
+  damagedInstead,
+  entryMismatch,
+  MAX_LIST_BYTES,
+  readOutcome,
+} from './bundle-lists.js';
 import { combineProblems } from './combine-errors.js';
 import { createDecompressor } from './compress.js';
 import { guardEntry } from './entry-guard.js';
 import { readFolderBundle } from './folder-reader.js';
-import { CHECKSUMS_FILE, type Compression, MANIFEST_FILE } from './layout.js';
+import { CHECKSUMS_FILE, type Compression, entryRank, MANIFEST_FILE } from './layout.js';
 import type { BundleLocation } from './locate.js';
 import type { BundleManifest } from './manifest.js';
 import { PartsSource } from './parts-stream.js';
@@ -236,16 +243,15 @@ export async function readBundle(
       { file: where },
     );
   }
-  if (stoppedBefore === undefined) {
-    for (const path of lists.expected.keys()) {
-      if (!seen.has(path)) {
-        report(
-          new OfflineError('EMISSING', `${path}: listed in ${CHECKSUMS_FILE} but not in the archive`, {
-            file: path,
-          }),
-        );
-      }
-    }
+  // Stopped before an entry, every entry ranked before it must have come (docs/bundle-format.md section 2).
+  const due = (path: string) => stoppedBefore === undefined || entryRank(path) < entryRank(stoppedBefore);
+  for (const path of lists.expected.keys()) {
+    if (seen.has(path) || !due(path)) continue;
+    report(
+      new OfflineError('EMISSING', `${path}: listed in ${CHECKSUMS_FILE} but not in the archive`, {
+        file: path,
+      }),
+    );
   }
   return readOutcome(where, problems, lists, verified, stoppedBefore);
 }
@@ -272,37 +278,6 @@ function handedOnLater(): Transform {
     transform(chunk: Buffer, _encoding, callback) {
       setImmediate(callback, null, chunk);
     },
-  });
-}
-
-/**
- * The handler failed part-way through an entry (the engine refused an image archive, say): the rest of the entry
- * is read and hashed, so that damaged bytes are reported as what they are, the bundle's file with its expected
- * and found sha256 (the engine's own error, "invalid diffID for layer 1", names no file of the bundle). The
- * handler's error stands when the entry is intact, or when its stream can no longer be read (a user's abort
- * destroys it).
- */
-async function damagedInstead(
-  error: unknown,
-  rel: string,
-  want: { sha256: string; size: number },
-  hasher: HashStream,
-): Promise<unknown> {
-  try {
-    // Whatever the handler piped it to may have stopped reading; the rest of the entry is only hashed.
-    hasher.unpipe();
-    hasher.resume();
-    await finished(hasher);
-  } catch {
-    return error;
-  }
-  const mismatch = entryMismatch(rel, want, hasher.digest);
-  if (!mismatch) return error;
-  return new OfflineError('EINTEGRITY', mismatch.message, {
-    file: rel,
-    expected: mismatch.expected,
-    found: mismatch.found,
-    cause: error,
   });
 }
 

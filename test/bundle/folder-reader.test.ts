@@ -146,6 +146,15 @@ describe('reading an extracted bundle folder', () => {
     expect(seen).not.toContain(IMAGES_ARCHIVE);
   });
 
+  it('reports a file nobody listed even when the read stopped before the images (a re-import)', async () => {
+    const { dir } = await extracted();
+    await writeFile(path.join(dir, 'stack/extra.txt'), 'x');
+    const error = await failure(dir, {}, {});
+    expect(error).toMatchObject({ code: 'EUNLISTED', file: 'stack/extra.txt' });
+    const stopped = await failure(dir, { stopBefore: (p) => p === IMAGES_ARCHIVE });
+    expect(stopped).toMatchObject({ code: 'EUNLISTED', file: 'stack/extra.txt' });
+  });
+
   it("leaves an in-place import's own files out of EUNLISTED, and nothing else", async () => {
     const { dir } = await extracted();
     await writeFile(path.join(dir, 'stack/.env'), 'A=1\n');

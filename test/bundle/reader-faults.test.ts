@@ -229,6 +229,12 @@ describe('reader faults: what the lists say', () => {
     expect(error).toMatchObject({ code: 'EMISSING', file: 'stack/nginx/site.conf' });
   });
 
+  it('a listed file absent, and the read stopped before the image archive (a re-import): still EMISSING', async () => {
+    const fixture = await bundle({ mutate: (dir) => rm(path.join(dir, 'stack/nginx/site.conf')) });
+    const error = await failure(fixture.archive, { stopBefore: (p) => p === IMAGES_ARCHIVE });
+    expect(error).toMatchObject({ code: 'EMISSING', file: 'stack/nginx/site.conf' });
+  });
+
   it('a file nobody listed: EUNLISTED naming it', async () => {
     const fixture = await bundle({ mutate: (dir) => writeFile(path.join(dir, 'stack/smuggled'), 'x') });
     const error = await failure(fixture.archive);
