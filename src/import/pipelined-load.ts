@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import * as tar from 'tar';
 import type { DockerEngine } from '../docker/engine.js';
@@ -38,8 +39,11 @@ export async function loadInRequests(
   const fail = (error: unknown) => {
     failed ??= error;
     run?.abort(error);
+    // The parser may go on raising an error per damaged block: nothing more is written to it.
+    archive.unpipe(parser);
     stop(error);
   };
+  parser.on('error', fail);
   parser.on('entry', (entry: tar.ReadEntry) => {
     chain = chain
       .then(async () => {
@@ -54,7 +58,7 @@ export async function loadInRequests(
               file: WHERE,
             });
           }
-          json.set(entry.path, await readSmall(entry, entry.path));
+          json.set(entry.path, checkConfig(entry.path, await readSmall(entry, entry.path)));
           if (images.every((i) => json.has(i.Config)))
             run = new PlanRun(engine, planLoad(images, json), json, fail);
           return;
@@ -72,7 +76,6 @@ export async function loadInRequests(
       stop = reject;
       if (failed !== undefined) reject(failed);
       parser.once('end', resolve);
-      parser.once('error', reject);
       archive.once('error', reject);
       archive.once('close', () => {
         if (!archive.readableEnded) reject(new Error('the image archive stream closed before its end'));
@@ -194,6 +197,23 @@ function parseManifest(bytes: Buffer): SaveManifestEntry[] {
   if (!valid)
     throw new OfflineError('EFORMAT', `${WHERE}: manifest.json is not a list of images`, { file: WHERE });
   return parsed as SaveManifestEntry[];
+}
+
+/**
+ * An image config is named by its sha256 (`<id>.json`, or `blobs/sha256/<id>` in the OCI layout), which the
+ * engine does not check on load: damaged bytes would load an image with another ID under the bundle's tags.
+ */
+function checkConfig(name: string, bytes: Buffer): Buffer {
+  const named = /(?:^|\/)([0-9a-f]{64})(?:\.json)?$/.exec(name)?.[1];
+  const found = createHash('sha256').update(bytes).digest('hex');
+  if (named !== undefined && named !== found) {
+    throw new OfflineError('EINTEGRITY', `${WHERE}: image config ${name} does not match its name`, {
+      file: WHERE,
+      expected: named,
+      found,
+    });
+  }
+  return bytes;
 }
 
 async function readSmall(entry: tar.ReadEntry, name: string): Promise<Buffer> {

@@ -91,18 +91,29 @@ async function loadInOrder(stack: SavedStack): Promise<number> {
  * the random file that layer adds): the load fails with EDOCKER and no made-up base is left behind.
  */
 async function expectDamagedLoadToFail(stack: SavedStack, at: number): Promise<void> {
-  await removeAll(stack);
+  const block = headerBlock(stack, (line) => line.endsWith('/layer.tar'));
+  await expectLoadToFail(stack, [(block + 1) * 512 + at], { code: 'EDOCKER' });
+}
+
+/** The 512-byte block of the last tar header in the stack's load-order archive whose `tar -tvR` line matches. */
+function headerBlock(stack: SavedStack, match: (line: string) => boolean): number {
   const listing = execFileSync('tar', ['-tvRf', stack.loadOrder], { encoding: 'utf8' }).trim().split('\n');
-  const lastLayer = listing.filter((line) => line.endsWith('/layer.tar')).at(-1) as string;
-  const block = Number(/^block (\d+):/.exec(lastLayer)?.[1]);
+  return Number(/^block (\d+):/.exec(listing.filter(match).at(-1) as string)?.[1]);
+}
+
+/**
+ * Loads a copy of the load-order archive with the bytes at `offsets` flipped: it fails so, leaving no made-up
+ * base (the images it loaded are the caller's to remove: run-import's undo).
+ */
+async function expectLoadToFail(stack: SavedStack, offsets: number[], error: object): Promise<void> {
+  await removeAll(stack);
   const damaged = path.join(dir, 'damaged.tar');
   const bytes = await readFile(stack.loadOrder);
-  const offset = (block + 1) * 512 + at;
-  bytes[offset] = (bytes[offset] as number) ^ 0xff;
+  for (const offset of offsets) bytes[offset] = (bytes[offset] as number) ^ 0x01;
   await writeFile(damaged, bytes);
   await expect(
     loadArchive(engine, await listIds(), manifest(stack), ARCHIVE, createReadStream(damaged), true),
-  ).rejects.toMatchObject({ code: 'EDOCKER' });
+  ).rejects.toMatchObject(error);
   for (const id of madeUpBaseIds(stack.loadOrder)) expect(await engine.inspectImage(id)).toBeUndefined();
 }
 
@@ -178,6 +189,37 @@ describe('loadArchive in several requests', () => {
 
   it('fails on a damaged layer of the second image, with every request ended and the made-up base removed', async () => {
     await expectDamagedLoadToFail(family, 150_000);
+  });
+
+  it('fails on a damaged image config (the engine would load it under another ID) before any request', async () => {
+    const config = headerBlock(family, (line) => / [0-9a-f]{64}\.json$/.test(line));
+    const counted = counting();
+    await removeAll(family);
+    const bytes = await readFile(family.loadOrder);
+    const at = bytes.indexOf('"architecture"', (config + 1) * 512) + 3;
+    bytes[at] = (bytes[at] as number) ^ 0x01;
+    const damaged = path.join(dir, 'damaged-config.tar');
+    await writeFile(damaged, bytes);
+    await expect(
+      loadArchive(
+        counted.engine,
+        await listIds(),
+        manifest(family),
+        ARCHIVE,
+        createReadStream(damaged),
+        true,
+      ),
+    ).rejects.toMatchObject({ code: 'EINTEGRITY', file: ARCHIVE });
+    expect(counted.requests()).toBe(0);
+  });
+
+  it('fails on damaged tar headers (the parser errs on each block after them) without crashing', async () => {
+    // The checksum fields of the last layer.tar's header and of the first header inside it: the parser meets
+    // one bad header, then the layer's own bytes, bad headers to it, block after block.
+    const block = headerBlock(families, (line) => line.endsWith('/layer.tar'));
+    await expectLoadToFail(families, [block * 512 + 148, (block + 1) * 512 + 148], {
+      message: expect.stringMatching(/TAR_ENTRY_INVALID|checksum/),
+    });
   });
 
   it('fails on a damaged layer of the second family, with all three made-up bases removed', async () => {
