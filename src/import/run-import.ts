@@ -5,7 +5,6 @@ import type { BundleManifest } from '../bundle/manifest.js';
 import { readBundle } from '../bundle/reader.js';
 import type { Output } from '../cli/output.js';
 import type { DockerEngine } from '../docker/engine.js';
-import { OfflineError } from '../errors.js';
 import { writeRegistryOverride } from '../registry/compose-override.js';
 import { parseTarget } from '../registry/target.js';
 import { importOutputs } from '../selfcontained/in-place.js';
@@ -33,6 +32,7 @@ export async function runImport(
   options: ImportOptions,
   engine: DockerEngine,
   output: Output,
+  signal?: AbortSignal,
 ): Promise<ImportReport> {
   const started = performance.now();
   // Parsed first: a bad --registry is a usage error before anything is read.
@@ -57,6 +57,8 @@ export async function runImport(
   let planned = new Map<string, PlannedFile>();
   let manifest: BundleManifest | undefined;
   let skipLast: string | undefined;
+  /** Set once the files are in place: a later failure (the stack not starting) undoes nothing. */
+  let placed = false;
 
   // An extracted folder may hold this import's target (in place): its outputs there are not "unlisted".
   const inPlace = location.kind === 'folder' ? importOutputs(location.dir, options.target) : undefined;
@@ -104,7 +106,7 @@ export async function runImport(
           await staged.write(file, entry.stream, entry.executable);
         },
       },
-      ignoreOwnOutputs,
+      { ...ignoreOwnOutputs, ...(signal && { signal }) },
     );
     const m = result.manifest;
     if (result.stoppedBefore && !registry) {
@@ -114,8 +116,11 @@ export async function runImport(
       output.info(`${result.stoppedBefore}: every image already present, not read`);
     }
     if (!registry) await ensureImagesTagged(engine, m, readArchives);
+    // The last moment a Ctrl-C undoes the import: from here on the files are placed.
+    signal?.throwIfAborted();
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const backups = await staged.commit(stamp);
+    placed = true;
     const report = buildReport(m, location.archiveName, options.target, result.verified, [
       ...planned.values(),
     ]);
@@ -135,7 +140,10 @@ export async function runImport(
     if (options.start) {
       const command = await startStack(m, options.target, report.registry?.composeOverride);
       output.info(`started: ${command}`);
-      const containers = await waitForStack(engine, m.project, options.timeout, (line) => output.info(line));
+      const containers = await untilAborted(
+        waitForStack(engine, m.project, options.timeout, (line) => output.info(line)),
+        signal,
+      );
       report.started = {
         command,
         services: containers.map((c) => ({
@@ -150,7 +158,7 @@ export async function runImport(
     return report;
   } catch (error) {
     await staged.discard();
-    if (!(error instanceof OfflineError && error.code === 'ESTART')) {
+    if (!placed) {
       const undone = await restoreImageSnapshot(engine, snapshot, bundleImages(manifest)).catch(
         (undo: Error) => {
           output.warn(`could not undo the load: ${undo.message}`);
@@ -184,6 +192,18 @@ function bundleImages(manifest: BundleManifest | undefined): { ids: Set<string>;
 function loadsInRequests(apiVersion: string): boolean {
   const [major, minor] = apiVersion.split('.').map(Number);
   return major === 1 && minor !== undefined && minor < 44;
+}
+
+/** `work`, or the signal's reason as soon as it aborts (the work itself goes on: the wait for it ends). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 function seconds(since: number): number {

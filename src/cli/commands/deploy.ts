@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { OfflineError } from '../../errors.js';
 import { runPush } from '../../registry/run-push.js';
 import { deployStack, waitForStack } from '../../registry/stack-deploy.js';
+import { BUNDLE_ARGUMENT } from '../bundle-argument.js';
 import { action } from '../run.js';
 import {
   addRegistryOptions,
-  interruptible,
+  interruptibleUpload,
   pushRequest,
   pushSummary,
   type RegistryFlags,
@@ -25,7 +26,7 @@ export function registerDeploy(program: Command): void {
     .description(
       'push a bundle into a registry and deploy its stack on a Docker Swarm (docker stack deploy), whose nodes pull from the registry',
     )
-    .argument('<bundle>', 'the bundle archive, any of its parts, or the folder holding them');
+    .argument('<bundle>', BUNDLE_ARGUMENT);
   addRegistryOptions(command)
     .option('--swarm', 'deploy with docker stack deploy on the Swarm manager DOCKER_HOST names (required)')
     .requiredOption('-t, --target <dir>', "folder for the stack's files and docker-compose.registry.yml")
@@ -43,7 +44,7 @@ export function registerDeploy(program: Command): void {
         }
         const timeout = Number(flags.timeout);
         const request = await pushRequest(bundle, flags, output);
-        const result = await interruptible(output, (signal) =>
+        const result = await interruptibleUpload(output, (signal) =>
           runPush({ ...request, signal, stackDir: flags.target, force: Boolean(flags.force) }),
         );
         const name = flags.name ?? result.project;

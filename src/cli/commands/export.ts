@@ -4,9 +4,8 @@ import { connectDocker } from '../../docker/connect.js';
 import { type ExportFlags, resolveExportOptions } from '../../export/resolve-options.js';
 import { runExport } from '../../export/run-export.js';
 import { exportSummary } from '../../export/summary.js';
+import { interruptible } from '../interrupt.js';
 import { action } from '../run.js';
-
-const SIGINT_EXIT = 130;
 
 /**
  * `--version` after `export` names the bundle version, but commander hands any `--version` to the root
@@ -77,22 +76,10 @@ Examples:
     .action(
       action(async (output, definition: string | undefined, flags: ExportFlags) => {
         const options = await resolveExportOptions(definition, flags);
-        const controller = new AbortController();
-        const onSigint = () => {
-          output.warn('interrupted: stopping and removing partial files');
-          process.once('exit', () => {
-            process.exitCode = SIGINT_EXIT;
-          });
-          controller.abort(new Error('interrupted (SIGINT)'));
-        };
-        process.once('SIGINT', onSigint);
-        try {
+        return interruptible(output, 'stopping and removing partial files', async (signal) => {
           const engine = await connectDocker();
-          const result = await runExport(options, engine, output, controller.signal);
-          return exportSummary(result);
-        } finally {
-          process.removeListener('SIGINT', onSigint);
-        }
+          return exportSummary(await runExport(options, engine, output, signal));
+        });
       }),
     );
 }

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { connectDocker } from '../../docker/connect.js';
 import { runImport } from '../../import/run-import.js';
 import { defaultImportTarget } from '../../selfcontained/in-place.js';
+import { BUNDLE_ARGUMENT } from '../bundle-argument.js';
+import { interruptible } from '../interrupt.js';
 import { action } from '../run.js';
 
 export function registerImport(program: Command): void {
@@ -10,10 +12,7 @@ export function registerImport(program: Command): void {
     .description(
       'verify a bundle while it streams, load its images, place its files, and optionally start the stack',
     )
-    .argument(
-      '<bundle>',
-      'the bundle archive, any of its parts, the folder holding them, or an extracted bundle folder',
-    )
+    .argument('<bundle>', BUNDLE_ARGUMENT)
     .option(
       '-t, --target <dir>',
       'folder for the stack files, the tiktoken cache and import-report.json (default: the current folder; for an extracted bundle folder, its stack/ folder: the stack runs in place)',
@@ -37,17 +36,18 @@ export function registerImport(program: Command): void {
           flags: { target?: string; start?: boolean; timeout: string; force?: boolean; registry?: string },
         ) => {
           const engine = await connectDocker();
-          const report = await runImport(
-            {
-              bundle,
-              target: flags.target ?? (await defaultImportTarget(bundle)),
-              start: Boolean(flags.start),
-              timeout: Number(flags.timeout),
-              force: Boolean(flags.force),
-              ...(flags.registry !== undefined && { registry: flags.registry }),
-            },
-            engine,
+          const options = {
+            bundle,
+            target: flags.target ?? (await defaultImportTarget(bundle)),
+            start: Boolean(flags.start),
+            timeout: Number(flags.timeout),
+            force: Boolean(flags.force),
+            ...(flags.registry !== undefined && { registry: flags.registry }),
+          };
+          const report = await interruptible(
             output,
+            'stopping; what this import loaded and wrote is undone (a stack it already started keeps running)',
+            (signal) => runImport(options, engine, output, signal),
           );
           const summary = [
             `imported ${report.bundle.name} ${report.bundle.version} into ${report.target}`,

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { locateBundle } from '../../bundle/locate.js';
 import type { BundleManifest } from '../../bundle/manifest.js';
 import { readBundle } from '../../bundle/reader.js';
+import { BUNDLE_ARGUMENT } from '../bundle-argument.js';
 import { action } from '../run.js';
 
 function mib(bytes: number): string {
@@ -12,7 +13,7 @@ export function registerInspect(program: Command): void {
   program
     .command('inspect')
     .description("list a bundle's images, sizes, encodings, services and files, reading only its head")
-    .argument('<bundle>', 'the bundle archive, any of its parts, or the folder holding them')
+    .argument('<bundle>', BUNDLE_ARGUMENT)
     .addHelpText('after', '\nExample:\n  offline inspect ./out/demo-1.0.0.offline.tar.gz')
     .action(
       action(async (_output, bundle: string) => {

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { runPush } from '../../registry/run-push.js';
+import { BUNDLE_ARGUMENT } from '../bundle-argument.js';
 import { action } from '../run.js';
 import {
   addRegistryOptions,
-  interruptible,
+  interruptibleUpload,
   pushRequest,
   pushSummary,
   type RegistryFlags,
@@ -21,7 +22,7 @@ export function registerPush(program: Command): void {
     .description(
       'push every image of a bundle into a registry (HTTP API v2, no Docker engine needed), verifying the bundle as it streams',
     )
-    .argument('<bundle>', 'the bundle archive, any of its parts, or the folder holding them');
+    .argument('<bundle>', BUNDLE_ARGUMENT);
   addRegistryOptions(command)
     .option('--compose-override <file>', 'write a compose override pointing the services at the registry')
     .option(
@@ -36,7 +37,7 @@ export function registerPush(program: Command): void {
     .action(
       action(async (output, bundle: string, flags: PushFlags) => {
         const request = await pushRequest(bundle, flags, output);
-        const result = await interruptible(output, (signal) =>
+        const result = await interruptibleUpload(output, (signal) =>
           runPush({
             ...request,
             signal,

@@ -4,6 +4,7 @@ import { parseSize } from '../../bundle/size.js';
 import { OfflineError } from '../../errors.js';
 import { readCredentials } from '../../registry/credentials.js';
 import type { PushRequest } from '../../registry/run-push.js';
+import { interruptible } from '../interrupt.js';
 import type { Output } from '../output.js';
 
 export interface RegistryFlags {
@@ -56,27 +57,12 @@ export async function pushRequest(
   };
 }
 
-const SIGINT_EXIT = 130;
-
 /**
  * Runs a push or deploy with Ctrl-C turned into an abort: requests stop, the spool is removed, the saved upload
  * state stays so the next run continues, and the exit code is 130.
  */
-export async function interruptible<T>(output: Output, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const onSigint = () => {
-    output.warn('interrupted: stopping; run the same command again to continue the uploads');
-    process.once('exit', () => {
-      process.exitCode = SIGINT_EXIT;
-    });
-    controller.abort(new OfflineError('EINTERNAL', 'interrupted (SIGINT)'));
-  };
-  process.once('SIGINT', onSigint);
-  try {
-    return await run(controller.signal);
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-  }
+export function interruptibleUpload<T>(output: Output, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return interruptible(output, 'stopping; run the same command again to continue the uploads', run);
 }
 
 /** The lines a person reads about a push. */

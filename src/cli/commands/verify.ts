@@ -4,16 +4,14 @@ import { STACK_DIR } from '../../bundle/layout.js';
 import { locateBundle } from '../../bundle/locate.js';
 import { readBundle } from '../../bundle/reader.js';
 import { importOutputs } from '../../selfcontained/in-place.js';
+import { BUNDLE_ARGUMENT } from '../bundle-argument.js';
 import { action } from '../run.js';
 
 export function registerVerify(program: Command): void {
   program
     .command('verify')
     .description('check a bundle (or its parts) completely, streaming, without Docker; exit 3 on any problem')
-    .argument(
-      '<bundle>',
-      'the bundle archive, any of its parts, the folder holding them, or an extracted bundle folder',
-    )
+    .argument('<bundle>', BUNDLE_ARGUMENT)
     .addHelpText('after', '\nExample:\n  offline verify /media/usb/demo-1.0.0.offline.tar.gz.part001 --json')
     .action(
       action(async (output, bundle: string) => {

@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DockerEngine } from '../../src/docker/engine.js';
+import { type Fixture, makeBundle } from '../support/bundle-fixture.js';
+import { dockerfileContext, removeImages, requireDocker, uniqueName } from '../support/docker.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+let engine: DockerEngine;
+const images: string[] = [];
+/** The same three images in a bundle in the engine's order (one load request) and one in load order. */
+const fixtures: Record<'engine' | 'load', Fixture> = {} as never;
+
+beforeAll(async () => {
+  const docker = await requireDocker();
+  engine = docker.engine;
+  const name = uniqueName('interrupt');
+  // Three images with 24 MB layers of their own: loading them takes long enough to be interrupted part-way.
+  for (const n of [1, 2, 3]) {
+    const tag = `offline-test/${name}-${n}:1`;
+    await engine.buildImage(
+      dockerfileContext(`FROM ${docker.baseImage}\nRUN head -c 24000000 /dev/urandom > /data-${n}\n`),
+      { tags: [tag] },
+    );
+    images.push(tag);
+  }
+  for (const order of ['engine', 'load'] as const) {
+    fixtures[order] = await makeBundle({
+      name: uniqueName('interrupted'),
+      engine,
+      images,
+      loadOrder: order === 'load',
+      files: { 'stack/docker-compose.yml': 'services: {}\n' },
+    });
+  }
+}, 180_000);
+
+afterAll(async () => {
+  await removeImages(engine, images);
+  await Promise.all(Object.values(fixtures).map((f) => f.cleanup()));
+});
+
+describe('import interrupted by Ctrl-C', () => {
+  it.each(['engine', 'load'] as const)(
+    'once an image is in the engine (%s order): exit 130, every image it loaded removed, nothing written',
+    async (order) => {
+      const fixture = fixtures[order];
+      await removeImages(engine, images);
+      const target = await tempDir();
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/main.ts', 'import', fixture.archive, '--target', target],
+        { cwd: root, env: { ...process.env, OFFLINE_SILENT: '1' }, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      // Ctrl-C as soon as the engine has one of the bundle's images.
+      let loaded = false;
+      for (let i = 0; i < 1200 && !loaded; i++) {
+        for (const tag of images) loaded ||= (await engine.inspectImage(tag)) !== undefined;
+        if (!loaded) await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(loaded, 'an image appeared in the engine during the import').toBe(true);
+      child.kill('SIGINT');
+      expect(await exited, stderr).toBe(130);
+      expect(stderr).toMatch(/interrupted/);
+      for (const tag of images) expect(await engine.inspectImage(tag), tag).toBeUndefined();
+      expect(await readdir(target)).toEqual([]);
+    },
+  );
+});
