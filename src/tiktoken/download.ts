@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Digest } from '../checksum/hash-stream.js';
 import { OfflineError } from '../errors.js';
 import { writeStreamAtomic } from '../fs/atomic-file.js';
+import { formatLimit } from './deadline.js';
 import { proxyAgentsFor } from './proxy.js';
 
 export interface DownloadOptions {
@@ -10,14 +11,25 @@ export interface DownloadOptions {
   expected: { sha256: string; size: number };
   /** Names what is being fetched in messages (the encoding). */
   label: string;
-  /** Per-request timeout: no byte for this long fails the attempt. */
+  /**
+   * Idle limit of one attempt: no connection, no response or no byte for this long fails the attempt. A slow
+   * but steady transfer may take longer; the limit on the whole run is the caller's deadline, through `signal`.
+   */
   requestTimeoutMs: number;
   retries: number;
+  /**
+   * Aborting stops the transfer and removes its temp file. An OfflineError reason (a deadline) is reported
+   * with the label and URL; any other reason (the user's Ctrl-C) is thrown as it is.
+   */
   signal?: AbortSignal;
+  /** What the user can do when the download fails: the options or variables of the command that runs it. */
+  hint?: string;
   onProgress?: (bytes: number) => void;
   /** Called before each retry, for the log. */
   onRetry?: (attempt: number, reason: string) => void;
 }
+
+const DEFAULT_HINT = 'check the network or proxy (HTTPS_PROXY, NO_PROXY)';
 
 type Got = typeof import('got');
 
@@ -28,6 +40,11 @@ async function loadGot(): Promise<Got> {
   return loaded;
 }
 
+/** got's limits that each end with a sign of life (looked up, connected, headers, a byte), never the whole. */
+function idleTimeouts(ms: number) {
+  return { lookup: ms, connect: ms, secureConnect: ms, response: ms, socket: ms };
+}
+
 /** Only network errors and 5xx are worth trying again; a 404 or a wrong byte from the same source is not. */
 function retryable(error: unknown, { HTTPError, RequestError }: Got): boolean {
   if (error instanceof HTTPError) return error.response.statusCode >= 500;
@@ -35,9 +52,20 @@ function retryable(error: unknown, { HTTPError, RequestError }: Got): boolean {
   return error instanceof RequestError || (error as NodeJS.ErrnoException).code !== undefined;
 }
 
-function describe(error: unknown, { HTTPError }: Got): string {
+function describe(error: unknown, { HTTPError, TimeoutError }: Got, idleMs: number): string {
   if (error instanceof HTTPError) return `HTTP ${error.response.statusCode}`;
+  if (error instanceof TimeoutError) return `nothing received for ${formatLimit(idleMs)} (${error.event})`;
   return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}
+
+/** The error for a download stopped by its signal: a deadline names what it stopped, anything else is kept. */
+function stopped(options: DownloadOptions, reason: unknown): unknown {
+  if (!(reason instanceof OfflineError)) return reason;
+  return new OfflineError(reason.code, `${options.label}: ${options.url}: stopped: ${reason.message}`, {
+    file: options.url,
+    cause: reason,
+    ...(reason.hint !== undefined && { hint: reason.hint }),
+  });
 }
 
 /**
@@ -48,15 +76,17 @@ function describe(error: unknown, { HTTPError }: Got): string {
 export async function downloadVerified(options: DownloadOptions): Promise<Digest> {
   const gotModule = await loadGot();
   const { default: got, RequestError } = gotModule;
+  const { signal } = options;
   for (let attempt = 0; ; attempt++) {
     try {
+      signal?.throwIfAborted();
       const stream = got.stream(options.url, {
-        timeout: { request: options.requestTimeoutMs },
+        timeout: idleTimeouts(options.requestTimeoutMs),
         retry: { limit: 0 },
         followRedirect: true,
         decompress: true,
         agent: proxyAgentsFor(new URL(options.url)) as never,
-        ...(options.signal && { signal: options.signal }),
+        ...(signal && { signal }),
       });
       return await writeStreamAtomic(stream, options.dest, {
         expected: options.expected,
@@ -64,30 +94,22 @@ export async function downloadVerified(options: DownloadOptions): Promise<Digest
         ...(options.onProgress && { onProgress: options.onProgress }),
       });
     } catch (error) {
-      if (options.signal?.aborted) {
-        throw new OfflineError(
-          'ETIMEOUT',
-          `${options.label}: ${options.url}: stopped (${describe(options.signal.reason, gotModule)})`,
-          {
-            file: options.url,
-          },
-        );
-      }
+      if (signal?.aborted) throw stopped(options, signal.reason);
+      const reason = describe(error, gotModule, options.requestTimeoutMs);
       if (attempt < options.retries && retryable(error, gotModule)) {
-        options.onRetry?.(attempt + 1, describe(error, gotModule));
-        await sleep(Math.min(200 * 2 ** attempt, 5000));
+        options.onRetry?.(attempt + 1, reason);
+        // an abort ends the pause early; the next turn reports it
+        await sleep(Math.min(200 * 2 ** attempt, 5000), undefined, signal && { signal }).catch(
+          () => undefined,
+        );
         continue;
       }
       if (error instanceof OfflineError) throw error;
       const code = error instanceof RequestError && error.code === 'ETIMEDOUT' ? 'ETIMEOUT' : 'EDOWNLOAD';
       throw new OfflineError(
         code,
-        `${options.label}: ${options.url}: ${describe(error, gotModule)}${attempt > 0 ? ` after ${attempt + 1} attempts` : ''}`,
-        {
-          file: options.url,
-          cause: error,
-          hint: 'check the network or proxy, or use --base-url for a mirror or --from for files on disk',
-        },
+        `${options.label}: ${options.url}: ${reason}${attempt > 0 ? ` after ${attempt + 1} attempts` : ''}`,
+        { file: options.url, cause: error, hint: options.hint ?? DEFAULT_HINT },
       );
     }
   }

@@ -2,13 +2,14 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import pLimit from 'p-limit';
 import { hashFile } from '../checksum/hash-file.js';
 import { OfflineError } from '../errors.js';
 import { writeStreamAtomic } from '../fs/atomic-file.js';
 import { cacheFileName, canonicalUrl } from './cache-name.js';
+import { startDeadline } from './deadline.js';
 import { downloadVerified } from './download.js';
 import { type EncodingFile, filesFor, OPENAI_BASE_URL } from './registry.js';
+import { runAll } from './run-all.js';
 
 export const INDEX_FILE = 'index.json';
 
@@ -22,11 +23,15 @@ export interface PrefetchOptions {
   baseUrl?: string;
   /** A folder with files already on disk (plain names like cl100k_base.tiktoken, or sha1 names). */
   fromDir?: string;
+  /** Idle limit of one download attempt (default 30 s): no byte for this long fails the attempt. */
   requestTimeoutMs?: number;
-  /** Overall deadline for the whole prefetch. */
+  /** Overall deadline for the whole prefetch (default 10 min). */
   deadlineMs?: number;
   retries?: number;
+  /** Stops every download and removes its temp file; the reason is thrown (an OfflineError naming the file). */
   signal?: AbortSignal;
+  /** What a user can do when a download fails (default: the environment variables export reads). */
+  hint?: string;
   onProgress?: (file: EncodingFile, bytes: number) => void;
   onEvent?: (message: string) => void;
 }
@@ -43,10 +48,18 @@ export interface CachedFile {
   source: 'cache' | 'download' | 'local';
 }
 
+/** What works where export runs it: the variables it reads (`offline tiktoken fetch` passes its options). */
+const DEFAULT_HINT =
+  'check the network or proxy (HTTPS_PROXY, NO_PROXY), or set OFFLINE_TIKTOKEN_BASE_URL to a mirror with the same paths, or TIKTOKEN_CACHE_DIR to a folder that holds the files';
+
+const DEFAULT_DEADLINE_MS = 10 * 60_000;
+
 /**
  * Puts the files for the asked encodings into outDir under the names tiktoken and tiktoken-go look up (sha1 of
  * the URL), each verified against its pinned sha256, plus index.json. Files already there and correct are kept
  * (no request); --from files are copied and verified; the rest are downloaded, at most `concurrency` at once.
+ * The first failure stops the others and waits for them, so no temp file is left and nothing is written after
+ * it is thrown; files already verified and in place stay.
  */
 export async function prefetchTiktoken(options: PrefetchOptions): Promise<CachedFile[]> {
   const files = filesFor(options.encodings);
@@ -55,52 +68,71 @@ export async function prefetchTiktoken(options: PrefetchOptions): Promise<Cached
     '',
   );
   await mkdir(options.outDir, { recursive: true });
-  const deadline = AbortSignal.timeout(options.deadlineMs ?? 10 * 60_000);
-  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
-  const limit = pLimit(options.concurrency ?? 4);
   const local = options.fromDir ? await listDir(options.fromDir) : new Set<string>();
+  const deadline = startDeadline(options.deadlineMs ?? DEFAULT_DEADLINE_MS, 'the tiktoken downloads');
+  try {
+    const results = await runAll(
+      files.map((file) => (signal: AbortSignal) => fetchFile(file, { options, baseUrl, local, signal })),
+      {
+        concurrency: options.concurrency ?? 4,
+        signal: options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal,
+      },
+    );
+    await writeIndex(options.outDir, results);
+    return results;
+  } finally {
+    deadline.clear();
+  }
+}
 
-  const results = await Promise.all(
-    files.map((file) =>
-      limit(async (): Promise<CachedFile> => {
-        const url = canonicalUrl(file.urlPath);
-        const name = cacheFileName(url);
-        const dest = path.join(options.outDir, name);
-        const base = {
-          encoding: file.encoding,
-          url,
-          file: name,
-          name: file.plainName,
-          sha256: file.sha256,
-          size: file.size,
-        };
-        if (await isCorrect(dest, file)) return { ...base, source: 'cache' };
-        const onDisk = [file.plainName, name].find((n) => local.has(n));
-        if (onDisk && options.fromDir) {
-          await writeStreamAtomic(createReadStream(path.join(options.fromDir, onDisk)), dest, {
-            expected: { sha256: file.sha256, size: file.size },
-            label: `${file.encoding} (${path.join(options.fromDir, onDisk)})`,
-          });
-          options.onEvent?.(`${file.plainName}: from ${options.fromDir}`);
-          return { ...base, source: 'local' };
-        }
-        await downloadVerified({
-          url: `${baseUrl}${file.urlPath}`,
-          dest,
-          expected: { sha256: file.sha256, size: file.size },
-          label: file.encoding,
-          requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
-          retries: options.retries ?? 3,
-          signal,
-          onProgress: (bytes) => options.onProgress?.(file, bytes),
-          onRetry: (attempt, reason) => options.onEvent?.(`${file.plainName}: ${reason}, retry ${attempt}`),
-        });
-        return { ...base, source: 'download' };
-      }),
-    ),
-  );
-  await writeIndex(options.outDir, results);
-  return results;
+interface FetchContext {
+  options: PrefetchOptions;
+  baseUrl: string;
+  /** Names in the --from folder. */
+  local: Set<string>;
+  signal: AbortSignal;
+}
+
+/** One file into place: kept if already correct, else copied from --from, else downloaded. */
+async function fetchFile(
+  file: EncodingFile,
+  { options, baseUrl, local, signal }: FetchContext,
+): Promise<CachedFile> {
+  const url = canonicalUrl(file.urlPath);
+  const name = cacheFileName(url);
+  const dest = path.join(options.outDir, name);
+  const base = {
+    encoding: file.encoding,
+    url,
+    file: name,
+    name: file.plainName,
+    sha256: file.sha256,
+    size: file.size,
+  };
+  if (await isCorrect(dest, file)) return { ...base, source: 'cache' };
+  const onDisk = [file.plainName, name].find((n) => local.has(n));
+  if (onDisk && options.fromDir) {
+    const source = path.join(options.fromDir, onDisk);
+    await writeStreamAtomic(createReadStream(source, { signal }), dest, {
+      expected: { sha256: file.sha256, size: file.size },
+      label: `${file.encoding} (${source})`,
+    });
+    options.onEvent?.(`${file.plainName}: from ${options.fromDir}`);
+    return { ...base, source: 'local' };
+  }
+  await downloadVerified({
+    url: `${baseUrl}${file.urlPath}`,
+    dest,
+    expected: { sha256: file.sha256, size: file.size },
+    label: file.encoding,
+    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    retries: options.retries ?? 3,
+    signal,
+    hint: options.hint ?? DEFAULT_HINT,
+    onProgress: (bytes) => options.onProgress?.(file, bytes),
+    onRetry: (attempt, reason) => options.onEvent?.(`${file.plainName}: ${reason}, retry ${attempt}`),
+  });
+  return { ...base, source: 'download' };
 }
 
 async function isCorrect(file: string, want: EncodingFile): Promise<boolean> {

@@ -3,8 +3,13 @@ import { OfflineError } from '../../errors.js';
 import { type CachedFile, prefetchTiktoken } from '../../tiktoken/prefetch.js';
 import { DEFAULT_ENCODINGS } from '../../tiktoken/registry.js';
 import { verifyTiktokenCache } from '../../tiktoken/verify-cache.js';
+import { interruptible } from '../interrupt.js';
 import { action } from '../run.js';
 import { createTaskList } from '../tasks.js';
+
+/** What works when `tiktoken fetch` cannot download: its own options. */
+const FETCH_HINT =
+  'check the network or proxy (HTTPS_PROXY, NO_PROXY), or use --base-url URL for a mirror with the same paths (or OFFLINE_TIKTOKEN_BASE_URL), or --from DIR for files already on disk';
 
 function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
@@ -51,33 +56,37 @@ export function registerTiktoken(program: Command): void {
           let files: CachedFile[] = [];
           const progress = new Map<string, string>();
           let shown = 0;
-          await createTaskList<object>(
-            [
-              {
-                title: `Fetch tiktoken files for ${encodings.join(', ')}`,
-                task: async (_ctx, task) => {
-                  files = await prefetchTiktoken({
-                    outDir: flags.out,
-                    encodings,
-                    concurrency,
-                    ...(flags.baseUrl && { baseUrl: flags.baseUrl }),
-                    ...(flags.from && { fromDir: flags.from }),
-                    onEvent: (message) => {
-                      task.output = message;
-                    },
-                    onProgress: (file, bytes) => {
-                      progress.set(file.plainName, `${file.plainName} ${mib(bytes)}/${mib(file.size)}`);
-                      // at most one progress line a second: plain (non-TTY) output prints each one
-                      if (Date.now() - shown < 1000 && bytes < file.size) return;
-                      shown = Date.now();
-                      task.output = [...progress.values()].join('  ');
-                    },
-                  });
+          await interruptible(output, 'stopping and removing partial files', (signal) =>
+            createTaskList<object>(
+              [
+                {
+                  title: `Fetch tiktoken files for ${encodings.join(', ')}`,
+                  task: async (_ctx, task) => {
+                    files = await prefetchTiktoken({
+                      outDir: flags.out,
+                      encodings,
+                      concurrency,
+                      ...(flags.baseUrl && { baseUrl: flags.baseUrl }),
+                      ...(flags.from && { fromDir: flags.from }),
+                      signal,
+                      hint: FETCH_HINT,
+                      onEvent: (message) => {
+                        task.output = message;
+                      },
+                      onProgress: (file, bytes) => {
+                        progress.set(file.plainName, `${file.plainName} ${mib(bytes)}/${mib(file.size)}`);
+                        // at most one progress line a second: plain (non-TTY) output prints each one
+                        if (Date.now() - shown < 1000 && bytes < file.size) return;
+                        shown = Date.now();
+                        task.output = [...progress.values()].join('  ');
+                      },
+                    });
+                  },
                 },
-              },
-            ],
-            output,
-          ).run();
+              ],
+              output,
+            ).run(),
+          );
           return {
             data: { dir: flags.out, files },
             summary: [
