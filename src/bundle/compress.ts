@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { Duplex, PassThrough, type Readable, type Transform } from 'node:stream';
+import { Duplex, PassThrough, type Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { OfflineError } from '../errors.js';
+import { type ErrorCode, OfflineError } from '../errors.js';
 import type { Compression } from './layout.js';
 import { ParallelGzip } from './parallel-gzip.js';
 
@@ -26,7 +26,7 @@ export function createCompressor(compression: Compression, level?: number): Tran
     case 'gzip':
       return new ParallelGzip(level ?? 6);
     case 'zstd':
-      return spawnFilter('zstd', ['-q', `-${level ?? 3}`, '-T0', '-c', '-']);
+      return spawnFilter('zstd', ['-q', `-${level ?? 3}`, '-T0', '-c', '-'], 'EINTERNAL');
     case 'none':
       return new PassThrough();
   }
@@ -47,7 +47,7 @@ export function createDecompressor(compression: Compression): Transform | Duplex
     case 'gzip':
       return createGunzip({ chunkSize: GUNZIP_CHUNK });
     case 'zstd':
-      return spawnFilter('zstd', ['-q', '-d', '-c', '-']);
+      return spawnFilter('zstd', ['-q', '-d', '-c', '-'], 'EFORMAT');
     case 'none':
       return new PassThrough();
   }
@@ -60,16 +60,48 @@ export function detectCompression(head: Buffer): Compression {
   return 'none';
 }
 
-/** A child process used as a stream filter (stdin -> stdout), failing clearly when the tool is missing. */
-function spawnFilter(command: string, args: string[]): Duplex {
+/** How much of a child's stderr (its last bytes) its error message keeps. */
+const STDERR_KEPT = 4096;
+
+/**
+ * A child process used as a stream filter (stdin -> stdout). Its output ends only once the child has exited 0:
+ * a non-zero exit or a death by signal fails the stream with the tool's stderr, so a tool that fails part-way
+ * (a full disk, damaged input) never leaves a complete-looking output. A missing tool fails clearly. `failure`
+ * is the code of an exit that is not 0: EFORMAT when reading a bundle (its bytes are damaged), EINTERNAL when
+ * writing one.
+ */
+function spawnFilter(command: string, args: string[], failure: ErrorCode): Duplex {
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
+    stderr = (stderr + d.toString()).slice(-STDERR_KEPT);
   });
-  const duplex = Duplex.from({ writable: child.stdin, readable: child.stdout as Readable });
+  // A write to a child that died fails (EPIPE); its exit, below, says why it died.
+  let inputError: Error | undefined;
+  child.stdin.on('error', (error) => {
+    inputError ??= error;
+  });
+  const filter = new Duplex({
+    read() {
+      child.stdout.resume();
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      if (child.stdin.write(chunk)) callback();
+      else child.stdin.once('drain', () => callback());
+    },
+    final(callback) {
+      child.stdin.end(() => callback());
+    },
+    destroy(error, callback) {
+      if (child.exitCode === null && child.signalCode === null) child.kill();
+      callback(error);
+    },
+  });
+  child.stdout.on('data', (chunk: Buffer) => {
+    if (!filter.destroyed && !filter.push(chunk)) child.stdout.pause();
+  });
   child.on('error', (error: NodeJS.ErrnoException) => {
-    duplex.destroy(
+    filter.destroy(
       error.code === 'ENOENT'
         ? new OfflineError('EUSAGE', `${command} is not installed; install it or choose --compression gzip`, {
             file: command,
@@ -77,13 +109,24 @@ function spawnFilter(command: string, args: string[]): Duplex {
         : error,
     );
   });
-  child.on('close', (code) => {
-    if (code !== 0 && code !== null) {
-      duplex.destroy(
-        new OfflineError('EFORMAT', `${command} failed (exit ${code}): ${stderr.trim()}`, { file: command }),
-      );
+  // 'close' comes after the child's stdout has ended, so every byte it wrote has been pushed by now.
+  child.on('close', (code, signal) => {
+    if (filter.destroyed) return;
+    if (code === 0 && !inputError) {
+      filter.push(null);
+      return;
     }
+    const found =
+      code === 0 ? 'exit 0 before reading all its input' : signal ? `signal ${signal}` : `exit ${code}`;
+    const said = stderr.trim() || inputError?.message || 'nothing on stderr';
+    filter.destroy(
+      new OfflineError(failure, `${command} failed (${found}): ${said}`, {
+        file: command,
+        expected: 'exit 0',
+        found,
+        ...(inputError && { cause: inputError }),
+      }),
+    );
   });
-  duplex.on('close', () => child.kill());
-  return duplex;
+  return filter;
 }

@@ -17,8 +17,8 @@ import { type ExportState, need } from './state.js';
 export type { PackedBundle };
 
 /**
- * 8. The importers, manifest.json (section 3), README.txt and checksums.sha256; the archives' digests are
- * reused, not re-read.
+ * 8. The importers, manifest.json (section 3), README.txt and checksums.sha256; the digests of the archives and
+ * the tiktoken files are reused, not re-read.
  */
 export async function finalizeStep(state: ExportState): Promise<BundleManifest> {
   const compose = need(state.compose, 'compose');
@@ -41,6 +41,8 @@ export async function finalizeStep(state: ExportState): Promise<BundleManifest> 
   });
   const known = new Map<string, Digest>([[IMAGES_ARCHIVE, need(state.imagesArchive, 'images archive')]]);
   if (state.cacheArchive) known.set(BUILD_CACHE_ARCHIVE, state.cacheArchive);
+  // The tiktoken files were checked against their pinned sha256 as they were written.
+  for (const entry of state.tiktoken) known.set(entry.file, { sha256: entry.sha256, size: entry.size });
   return finalizeStaging(state.stagingDir, manifest, known);
 }
 
@@ -59,17 +61,26 @@ export async function packStep(state: ExportState, report: (line: string) => voi
     onProgress: (bytes, total) => report(`${Math.floor((bytes / Math.max(total, 1)) * 100)}%`),
     signal: state.signal,
   });
-  // --force: parts of the replaced bundle that the new one does not overwrite would only confuse.
-  const written = new Set([packed.archive, packed.sidecar, ...packed.parts].map((f) => path.basename(f)));
+  // --force: files of the replaced bundle that the new one did not overwrite would only confuse: its archive
+  // when the new one is split, its parts when the new one is not, or its last parts when the new one has fewer.
+  const written = new Set(packedFiles(packed).map((f) => path.basename(f)));
   for (const stale of before.filter((name) => !written.has(name)))
     await rm(path.join(options.outDir, stale), { force: true });
   return packed;
 }
 
+/**
+ * The files a pack wrote: its parts when split (then `archive` only names what they join into and does not
+ * exist), else its archive; and its sidecar.
+ */
+export function packedFiles(packed: PackedBundle): string[] {
+  return [...(packed.parts.length > 0 ? packed.parts : [packed.archive]), packed.sidecar];
+}
+
 /** Removes a packed bundle's files: an export that fails after packing leaves nothing that looks finished. */
 export async function discardPacked(packed: PackedBundle | undefined): Promise<void> {
   if (!packed) return;
-  await Promise.all([packed.archive, packed.sidecar, ...packed.parts].map((f) => rm(f, { force: true })));
+  await Promise.all(packedFiles(packed).map((f) => rm(f, { force: true })));
 }
 
 /** 10. Re-reads the packed bundle once, streaming: sidecar, every entry's sha256 and size, and the images. */

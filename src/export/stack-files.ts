@@ -42,7 +42,11 @@ function relativeInside(root: string, file: string, what: string): string {
   return toPosix(relative);
 }
 
-/** Files of a build context that its .dockerignore keeps, relative to stackRoot. */
+/**
+ * Files of a build context that ship, relative to stackRoot: its Dockerfile and .dockerignore, and with `full`
+ * whatever the .dockerignore keeps. What does not ship is not looked at, so a broken link in an ignored
+ * node_modules does not stop the export; a broken link that would ship does (EUNSAFE_PATH).
+ */
 async function contextFiles(root: string, build: PlannedBuild, full: boolean): Promise<string[]> {
   const base = toPosix(path.relative(root, build.build.context));
   if (base.startsWith('..') || path.isAbsolute(base)) {
@@ -55,9 +59,20 @@ async function contextFiles(root: string, build: PlannedBuild, full: boolean): P
       },
     );
   }
-  const rules = await readDockerignore(build.build.context);
-  const files = await walkFiles(build.build.context);
-  const always = (relative: string) => relative === '.dockerignore' || relative === build.build.dockerfile;
+  const context = build.build.context;
+  const rules = await readDockerignore(context);
+  const dockerfile = toPosix(path.relative(context, path.resolve(context, build.build.dockerfile)));
+  const always = (relative: string) => relative === '.dockerignore' || relative === dockerfile;
+  // A folder the .dockerignore leaves out is still entered when a `!` rule may re-include something in it.
+  const kept = (relative: string, directory: boolean) =>
+    !rules.ignores(relative) || (directory && rules.hasExceptions);
+  const shipped = (relative: string, directory: boolean) =>
+    always(relative) ||
+    (directory && dockerfile.startsWith(`${relative}/`)) ||
+    (full && kept(relative, directory));
+  const files = await walkFiles(context, {
+    skip: (relative, directory) => !shipped(relative, directory),
+  });
   return files
     .filter((f) => always(f.relative) || (full && !rules.ignores(f.relative)))
     .map((f) => (base === '' ? f.relative : `${base}/${f.relative}`));
@@ -70,7 +85,8 @@ export async function selectStackFiles(request: StackFileRequest): Promise<Stack
   if (request.envTemplate) chosen.add(relativeInside(root, request.envTemplate, 'the env template'));
   if (request.globs.length > 0) {
     const matches = patternMatcher(request.globs);
-    const all = await walkFiles(root);
+    // A broken link no glob names would not ship: it does not stop the export.
+    const all = await walkFiles(root, { leaveOut: (relative) => !matches(relative) });
     const matched = all.filter((f) => matches(f.relative));
     for (const glob of request.globs) {
       const single = patternMatcher([glob]);

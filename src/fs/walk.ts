@@ -13,6 +13,17 @@ export interface WalkedFile {
 export interface WalkOptions {
   /** Relative POSIX paths to leave out (e.g. the manifest itself). */
   exclude?: ReadonlySet<string>;
+  /**
+   * Entries to leave out without looking at them: a skipped folder is not entered, a skipped link not followed,
+   * so what lies there (a broken link, a FIFO) does not matter. Asked before any stat; `directory` is true for
+   * a real folder, false for anything else (a link to a folder included).
+   */
+  skip?: (relative: string, directory: boolean) => boolean;
+  /**
+   * A broken link, device, FIFO or socket fails the walk (EUNSAFE_PATH) unless this returns true for its path:
+   * then it is left out (say, because nothing would take it anyway).
+   */
+  leaveOut?: (relative: string) => boolean;
 }
 
 /**
@@ -26,6 +37,7 @@ export async function walkFiles(root: string, options: WalkOptions = {}): Promis
       const absolute = path.join(dir, entry.name);
       const relative = toPosix(path.relative(root, absolute));
       if (options.exclude?.has(relative)) continue;
+      if (options.skip?.(relative, entry.isDirectory())) continue;
       if (entry.isDirectory()) {
         await visit(absolute);
         continue;
@@ -37,7 +49,7 @@ export async function walkFiles(root: string, options: WalkOptions = {}): Promis
         files.push({ relative, absolute, size: info.size });
       } else if (info?.isDirectory()) {
         await visit(absolute);
-      } else {
+      } else if (!options.leaveOut?.(relative)) {
         throw new OfflineError(
           'EUNSAFE_PATH',
           `${absolute}: not a regular file (device, socket or broken link)`,

@@ -3,7 +3,12 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultParallelism, GZIP_BLOCK, ParallelGzip } from '../../src/bundle/parallel-gzip.js';
+import {
+  defaultParallelism,
+  GZIP_BLOCK,
+  MAX_IN_FLIGHT,
+  ParallelGzip,
+} from '../../src/bundle/parallel-gzip.js';
 
 /** Some compressible bytes over several blocks, ending part-way through one, fed in odd-sized chunks. */
 function input(): Buffer {
@@ -34,11 +39,14 @@ describe('ParallelGzip', () => {
     expect(sha256(gunzipSync(outputs[0] as Buffer))).toBe(sha256(data));
   });
 
-  it('keeps one block in flight per libuv thread by default (4 unless UV_THREADPOOL_SIZE says otherwise)', () => {
+  it('keeps one block in flight per libuv thread by default (4 unless UV_THREADPOOL_SIZE says otherwise), at most 4', () => {
     delete process.env.UV_THREADPOOL_SIZE;
     expect(defaultParallelism()).toBe(4);
-    process.env.UV_THREADPOOL_SIZE = '9';
-    expect(defaultParallelism()).toBe(9);
+    process.env.UV_THREADPOOL_SIZE = '2';
+    expect(defaultParallelism()).toBe(2);
+    process.env.UV_THREADPOOL_SIZE = '128';
+    expect(defaultParallelism()).toBe(MAX_IN_FLIGHT);
+    expect(MAX_IN_FLIGHT).toBe(4);
     process.env.UV_THREADPOOL_SIZE = 'many';
     expect(defaultParallelism()).toBe(4);
   });

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PlannedBuild } from '../../src/export/plan.js';
@@ -116,5 +116,95 @@ describe('stack files', () => {
     await expect(
       selectStackFiles({ ...base, globs: [], builds: [built(root, '../elsewhere')] }),
     ).rejects.toMatchObject({ code: 'EUSAGE' });
+  });
+
+  it('does not look at what does not ship: broken links under ignored folders and outside the globs', async () => {
+    const root = await layout({
+      'docker-compose.yml': 'services: {}\n',
+      'conf/site.conf': 'server {}\n',
+      'api/Dockerfile': 'FROM x\n',
+      'api/.dockerignore': 'node_modules\nlogs/*.log\n',
+      'api/app.js': 'run()\n',
+      'api/node_modules/pkg/index.js': 'x\n',
+      'api/logs/keep.txt': 'kept\n',
+    });
+    await symlink('/nonexistent', path.join(root, 'api/node_modules/dangling'));
+    await symlink('/nonexistent', path.join(root, 'api/node_modules/pkg/dangling'));
+    await symlink('/nonexistent', path.join(root, 'api/logs/old.log'));
+    await symlink('/nonexistent', path.join(root, 'notes-link'));
+    const request = {
+      stackRoot: root,
+      composeFile: path.join(root, 'docker-compose.yml'),
+      globs: ['conf/**'],
+      builds: [built(root, 'api')],
+      includeSecrets: false,
+    };
+    expect((await selectStackFiles({ ...request, fullContexts: true })).files).toEqual([
+      'api/.dockerignore',
+      'api/Dockerfile',
+      'api/app.js',
+      'api/logs/keep.txt',
+      'conf/site.conf',
+      'docker-compose.yml',
+    ]);
+    expect((await selectStackFiles({ ...request, fullContexts: false })).files).toEqual([
+      'api/.dockerignore',
+      'api/Dockerfile',
+      'conf/site.conf',
+      'docker-compose.yml',
+    ]);
+  });
+
+  it('still refuses a broken link that would ship (EUNSAFE_PATH)', async () => {
+    const root = await layout({
+      'docker-compose.yml': 'services: {}\n',
+      'conf/site.conf': 'server {}\n',
+      'api/Dockerfile': 'FROM x\n',
+      'api/.dockerignore': 'node_modules\n',
+    });
+    await symlink('/nonexistent', path.join(root, 'api/config.js'));
+    await symlink('/nonexistent', path.join(root, 'conf/broken.conf'));
+    const base = {
+      stackRoot: root,
+      composeFile: path.join(root, 'docker-compose.yml'),
+      includeSecrets: false,
+    };
+    await expect(
+      selectStackFiles({ ...base, globs: [], builds: [built(root, 'api')], fullContexts: true }),
+    ).rejects.toMatchObject({ code: 'EUNSAFE_PATH', file: path.join(root, 'api/config.js') });
+    await expect(
+      selectStackFiles({ ...base, globs: ['conf/**'], builds: [], fullContexts: true }),
+    ).rejects.toMatchObject({ code: 'EUNSAFE_PATH', file: path.join(root, 'conf/broken.conf') });
+  });
+
+  it('with a `!` exception, enters an ignored folder for what it re-includes, and ships a Dockerfile in a sub-folder', async () => {
+    const root = await layout({
+      'docker-compose.yml': 'services: {}\n',
+      'api/docker/Dockerfile': 'FROM x\n',
+      'api/.dockerignore': 'vendor\n!vendor/keep.txt\ndocker\n',
+      'api/vendor/keep.txt': 'kept\n',
+      'api/vendor/drop.txt': 'dropped\n',
+    });
+    await symlink('/nonexistent', path.join(root, 'api/vendor/dangling'));
+    const build = built(root, 'api');
+    build.build.dockerfile = './docker/Dockerfile';
+    const request = {
+      stackRoot: root,
+      composeFile: path.join(root, 'docker-compose.yml'),
+      globs: [],
+      builds: [build],
+      includeSecrets: false,
+    };
+    expect((await selectStackFiles({ ...request, fullContexts: true })).files).toEqual([
+      'api/.dockerignore',
+      'api/docker/Dockerfile',
+      'api/vendor/keep.txt',
+      'docker-compose.yml',
+    ]);
+    expect((await selectStackFiles({ ...request, fullContexts: false })).files).toEqual([
+      'api/.dockerignore',
+      'api/docker/Dockerfile',
+      'docker-compose.yml',
+    ]);
   });
 });

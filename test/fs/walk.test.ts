@@ -50,4 +50,38 @@ describe('walkFiles', () => {
     await promisify(execFile)('mkfifo', [path.join(other, 'pipe')]);
     await expect(walkFiles(other)).rejects.toMatchObject({ code: 'EUNSAFE_PATH' });
   });
+
+  it('does not enter a skipped folder nor follow a skipped link, so what is there does not matter', async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'ignored/deep'), { recursive: true });
+    await symlink('nowhere', path.join(dir, 'ignored/deep/broken'));
+    await symlink('nowhere', path.join(dir, 'broken'));
+    await writeFile(path.join(dir, 'kept'), 'x');
+    const asked: [string, boolean][] = [];
+    const files = await walkFiles(dir, {
+      skip: (relative, directory) => {
+        asked.push([relative, directory]);
+        return relative === 'ignored' || relative === 'broken';
+      },
+    });
+    expect(files.map((f) => f.relative)).toEqual(['kept']);
+    expect(asked.sort()).toEqual([
+      ['broken', false],
+      ['ignored', true],
+      ['kept', false],
+    ]);
+  });
+
+  it('leaves out a broken link or a FIFO when leaveOut says so, and fails on the others', async () => {
+    const dir = await tempDir();
+    await symlink('nowhere', path.join(dir, 'broken'));
+    await promisify(execFile)('mkfifo', [path.join(dir, 'pipe')]);
+    await writeFile(path.join(dir, 'file'), 'x');
+    const files = await walkFiles(dir, { leaveOut: (relative) => relative !== 'file' });
+    expect(files.map((f) => f.relative)).toEqual(['file']);
+    await expect(walkFiles(dir, { leaveOut: (relative) => relative === 'pipe' })).rejects.toMatchObject({
+      code: 'EUNSAFE_PATH',
+      file: path.join(dir, 'broken'),
+    });
+  });
 });
