@@ -7,7 +7,7 @@ import { stageImporter } from './importer-source.js';
 import { buildExecutable, EXECUTABLE_FILE } from './sea-build.js';
 
 /** The Node versions offline.mjs runs on. */
-export const IMPORTER_NODE = '>=20';
+export const IMPORTER_NODE = '>=20.17';
 
 /**
  * Writes the bundle's importers into the staging folder: offline.mjs (the whole CLI in one file), import.sh

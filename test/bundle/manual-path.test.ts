@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSize } from '../../src/bundle/size.js';
 import type { DockerEngine } from '../../src/docker/engine.js';
+import { cacheFileName, canonicalUrl } from '../../src/tiktoken/cache-name.js';
 import { extractFixture, type Fixture, makeBundle } from '../support/bundle-fixture.js';
 import { removeComposeProject, removeImages, requireDocker, uniqueName } from '../support/docker.js';
 
@@ -12,6 +13,9 @@ let engine: DockerEngine;
 let project: string;
 let image: string;
 const fixtures: Fixture[] = [];
+/** The cl100k_base cache file's name, as bundle-fixture stores it under tiktoken/. */
+const CL100K = cacheFileName(canonicalUrl('/encodings/cl100k_base.tiktoken'));
+const TIKTOKEN_FILE = 'IQ== 0\n';
 
 beforeAll(async () => {
   const docker = await requireDocker();
@@ -34,14 +38,31 @@ async function bundle(splitSize?: number): Promise<Fixture> {
     engine,
     images: [image],
     files: {
-      'stack/docker-compose.yml': `version: "2.4"\nservices:\n  web:\n    image: ${image}\n    command: ["httpd", "-f", "-p", "8080", "-h", "/"]\n    environment:\n      MODE: \${MODE}\n`,
+      // As the example stacks do (bundles/demo, openai-gateway, agent-platform): the tiktoken cache mounted from
+      // ./tiktoken beside the compose file, and a service that does not start without it. The service is in a
+      // profile, as every profile the manifest records is started.
+      'stack/docker-compose.yml': [
+        'version: "2.4"',
+        'services:',
+        '  web:',
+        `    image: ${image}`,
+        '    profiles: ["web"]',
+        `    command: ["sh", "-c", "test -s /tiktoken/${CL100K} && exec httpd -f -p 8080 -h /"]`,
+        '    environment:',
+        `      MODE: \${MODE}`,
+        '      TIKTOKEN_CACHE_DIR: /tiktoken',
+        '    volumes:',
+        '      - ./tiktoken:/tiktoken:ro',
+        '',
+      ].join('\n'),
       'stack/.env.example': 'MODE=prod\n',
     },
-    tiktoken: { cl100k_base: 'IQ== 0\n' },
+    tiktoken: { cl100k_base: TIKTOKEN_FILE },
     ...(splitSize !== undefined && { splitSize }),
     manifest: (m) => ({
       ...m,
-      services: [{ name: 'web', image, built: false, healthcheck: false, profiles: [] }],
+      compose: { ...m.compose, profiles: ['web'] },
+      services: [{ name: 'web', image, built: false, healthcheck: false, profiles: ['web'] }],
       env: { template: 'stack/.env.example', generate: {} },
     }),
   });
@@ -61,7 +82,7 @@ function sh(script: string, cwd: string): string {
 }
 
 describe('the manual path in README.txt, with the real tools', () => {
-  it('one gzip file: sha256sum -c sidecar, tar xzf, sha256sum -c, docker load, docker-compose up', async () => {
+  it('one gzip file: sha256sum -c sidecar, tar xzf, sha256sum -c, docker load, tiktoken placed, docker-compose up', async () => {
     const fixture = await bundle();
     const commands = await readmeCommands(fixture);
     // This host has compose v1 only, and the bundle is one .tar.gz: skip the other variants.
@@ -72,16 +93,26 @@ describe('the manual path in README.txt, with the real tools', () => {
       `cd ${project}-1.0.0`,
       'sha256sum -c checksums.sha256',
       'docker load -i images/images.tar',
+      'cp -RT tiktoken stack/tiktoken',
       'cd stack',
       'cp -n .env.example .env',
-      'export TIKTOKEN_CACHE_DIR="$(cd ../tiktoken && pwd)"',
-      `docker-compose -p ${project} -f docker-compose.yml up -d --no-build`,
+      'export TIKTOKEN_CACHE_DIR="$(cd tiktoken && pwd)"',
+      `docker-compose -p ${project} -f docker-compose.yml --profile web up -d --no-build`,
     ]);
     await engine.removeImage(image, { force: true });
-    const out = sh(`${chosen.join('\n')}\necho "cache=$TIKTOKEN_CACHE_DIR"`, fixture.outDir);
+    // The service reads the cache through its ./tiktoken mount: the file is there, byte for byte.
+    const out = sh(
+      [
+        ...chosen,
+        'echo "cache=$TIKTOKEN_CACHE_DIR"',
+        `docker-compose -p ${project} -f docker-compose.yml exec -T web cat /tiktoken/${CL100K}`,
+      ].join('\n'),
+      fixture.outDir,
+    );
     expect(out).toContain(`${path.basename(fixture.archive)}: OK`);
     expect(out).toContain('images/images.tar: OK');
-    expect(out).toMatch(/cache=\/.*\/tiktoken/);
+    expect(out).toMatch(/^cache=\/.*\/stack\/tiktoken$/m);
+    expect(out.endsWith(TIKTOKEN_FILE)).toBe(true);
     expect((await engine.inspectImage(image))?.repoTags).toContain(image);
     const running = await engine.listContainers(`com.docker.compose.project=${project}`);
     expect(running.map((c) => c.state)).toEqual(['running']);

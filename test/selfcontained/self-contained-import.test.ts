@@ -107,7 +107,7 @@ describe('the bundle carries its importers', () => {
   it('offline.mjs, import.sh and the single executable, mode 0755, named in manifest.runtime', async () => {
     expect(manifest.runtime).toEqual({
       importer: 'offline.mjs',
-      node: '>=20',
+      node: '>=20.17',
       script: 'import.sh',
       executable: 'offline',
       platform: `${process.platform}-${process.arch}`,
