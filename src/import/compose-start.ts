@@ -4,7 +4,7 @@ import { detectComposeTool } from '../compose/detect-tool.js';
 import { runTool } from '../compose/run-tool.js';
 import type { ContainerState, DockerEngine } from '../docker/engine.js';
 import { OfflineError } from '../errors.js';
-import { targetPathFor } from './target-layout.js';
+import { placedFile } from './target-layout.js';
 
 const PROJECT_LABEL = 'com.docker.compose.project';
 const SERVICE_LABEL = 'com.docker.compose.service';
@@ -29,7 +29,8 @@ async function composeCommand(): Promise<{ program: string; prefix: string[] }> 
 
 /**
  * `up -d` with no build and no pull, project name from the manifest, run in the target folder. With a compose
- * override (an import from a registry, whose images are not loaded), `pull` from the registry first.
+ * override (an import from a registry, whose images are not loaded), `pull` from the registry first. The
+ * compose file must be one the bundle lists, placed inside the target (EUNSAFE_PATH before anything runs).
  * Returns the command lines run.
  */
 export async function startStack(
@@ -37,8 +38,11 @@ export async function startStack(
   target: string,
   override?: string,
 ): Promise<string> {
+  const composeFile = path.relative(
+    path.resolve(target),
+    placedFile(manifest, manifest.compose.file, target, 'compose.file'),
+  );
   const { program, prefix } = await composeCommand();
-  const composeFile = targetPathFor(manifest.compose.file);
   const files = ['-f', composeFile, ...(override ? ['-f', path.relative(target, override)] : [])];
   const profiles = manifest.compose.profiles.flatMap((p) => ['--profile', p]);
   const base = [...prefix, '-p', manifest.project, ...files, ...profiles];

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BundleManifest, GeneratedValue } from '../bundle/manifest.js';
-import { ENV_FILE, targetPathFor } from './target-layout.js';
+import { ENV_FILE, placedFile } from './target-layout.js';
 
 export function generateValue(spec: GeneratedValue): string {
   if (spec.kind === 'uuid') return randomUUID();
@@ -30,17 +30,20 @@ export function fillEnvTemplate(template: string, generate: Record<string, Gener
   return lines.join('\n');
 }
 
+/** The env template's place under the target (see placedFile), or undefined when the bundle has none. */
+export function envTemplatePath(manifest: BundleManifest, target: string): string | undefined {
+  return manifest.env && placedFile(manifest, manifest.env.template, target, 'env.template');
+}
+
 /**
  * Creates <target>/.env from the bundle's template only when no .env exists (an existing one is the user's:
- * it is never touched here). Returns the path written, or undefined.
+ * it is never touched here, --force or not). Returns the path written, or undefined.
  */
 export async function createEnvFile(manifest: BundleManifest, target: string): Promise<string | undefined> {
-  if (!manifest.env) return undefined;
+  const templatePath = envTemplatePath(manifest, target);
+  if (!manifest.env || !templatePath) return undefined;
   const dest = path.join(target, ENV_FILE);
-  const template = await readFile(
-    path.join(target, ...targetPathFor(manifest.env.template).split('/')),
-    'utf8',
-  );
+  const template = await readFile(templatePath, 'utf8');
   try {
     await writeFile(dest, fillEnvTemplate(template, manifest.env.generate), { flag: 'wx', mode: 0o600 });
   } catch (error) {

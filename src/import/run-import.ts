@@ -9,7 +9,7 @@ import { writeRegistryOverride } from '../registry/compose-override.js';
 import { parseTarget } from '../registry/target.js';
 import { importOutputs } from '../selfcontained/in-place.js';
 import { startStack, waitForStack } from './compose-start.js';
-import { createEnvFile } from './env-file.js';
+import { createEnvFile, envTemplatePath } from './env-file.js';
 import { type PlannedFile, planFiles } from './file-plan.js';
 import { ensureImagesTagged, loadArchive, missingImages } from './image-loader.js';
 import { restoreImageSnapshot, takeImageSnapshot } from './image-snapshot.js';
@@ -17,7 +17,7 @@ import type { ImportOptions } from './options.js';
 import { checkDiskSpace, checkPlatforms } from './preflight.js';
 import { buildReport, type ImportReport, writeManifestCopy, writeReport } from './report.js';
 import { StagedFiles } from './staged-files.js';
-import { isImageArchive, lastArchive } from './target-layout.js';
+import { isImageArchive, lastArchive, placedFile } from './target-layout.js';
 
 /**
  * The import: locate the bundle, then one streaming read that checks every byte, sends image archives to the
@@ -81,6 +81,9 @@ export async function runImport(
           planned = new Map(
             (await planFiles(m, options.target, options.force)).map((f) => [f.bundlePath, f]),
           );
+          // The files the manifest names for later steps (the .env, compose up) must be ones it places.
+          envTemplatePath(m, options.target);
+          placedFile(m, m.compose.file, options.target, 'compose.file');
           const last = lastArchive(m);
           if (last && (registry || missingImages(present, m, last).length === 0)) skipLast = last;
         },

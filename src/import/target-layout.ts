@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { entryRank, STACK_DIR, TIKTOKEN_DIR } from '../bundle/layout.js';
 import type { BundleManifest } from '../bundle/manifest.js';
+import { OfflineError } from '../errors.js';
+import { assertSafeRelativePath, resolveInside } from '../fs/safe-path.js';
 
 /** Bundle entries that are image archives: they go to the engine, not to disk. */
 export function isImageArchive(bundlePath: string): boolean {
@@ -16,6 +18,28 @@ export function targetPathFor(bundlePath: string): string {
   if (bundlePath.startsWith(`${STACK_DIR}/`)) return bundlePath.slice(STACK_DIR.length + 1);
   if (bundlePath.startsWith(`${TIKTOKEN_DIR}/`)) return bundlePath;
   return path.posix.join('.offline', bundlePath);
+}
+
+/**
+ * Where a bundle file the manifest names elsewhere (its env template, its compose file) was placed under the
+ * target: it must be a file the manifest lists and this import places (so it was verified), and resolve
+ * inside the target. EUNSAFE_PATH naming it otherwise (`what` says which field named it).
+ */
+export function placedFile(
+  manifest: BundleManifest,
+  bundlePath: string,
+  target: string,
+  what: string,
+): string {
+  const where = `manifest.json ${what}`;
+  assertSafeRelativePath(bundlePath, where);
+  if (isImageArchive(bundlePath) || !manifest.files.some((f) => f.path === bundlePath)) {
+    throw new OfflineError('EUNSAFE_PATH', `${where}: "${bundlePath}" is not a file the bundle lists`, {
+      file: where,
+      found: bundlePath,
+    });
+  }
+  return resolveInside(target, targetPathFor(bundlePath), where);
 }
 
 export const REPORT_FILE = 'import-report.json';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { BundleManifest } from '../bundle/manifest.js';
 import { writeStreamAtomic } from '../fs/atomic-file.js';
-import { targetPathFor } from '../import/target-layout.js';
+import { placedFile } from '../import/target-layout.js';
 import { mapTag, type RegistryTarget } from './target.js';
 
 export const OVERRIDE_FILE = 'docker-compose.registry.yml';
@@ -52,7 +52,7 @@ export async function writeRegistryOverride(
   registry: RegistryTarget,
   registryText: string,
 ): Promise<string> {
-  const composeFile = path.resolve(target, targetPathFor(manifest.compose.file));
+  const composeFile = placedFile(manifest, manifest.compose.file, target, 'compose.file');
   const references = new Map(
     manifest.images.flatMap((image) =>
       image.tags.map((tag) => [tag, mapTag(tag, registry).reference] as const),

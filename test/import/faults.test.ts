@@ -30,7 +30,9 @@ beforeAll(async () => {
   for (const n of [1, 2, 3]) {
     const tag = `offline-test/${name}-${n}:1`;
     await engine.buildImage(
-      dockerfileContext(`FROM ${docker.baseImage}\nRUN head -c 300000 /dev/urandom > /data-${n}\n`),
+      dockerfileContext(
+        `FROM ${docker.baseImage}\nRUN echo ${name} && head -c 300000 /dev/urandom > /data-${n}\n`,
+      ),
       { tags: [tag] },
     );
     images.push(tag);
