@@ -35,17 +35,21 @@ export function envTemplatePath(manifest: BundleManifest, target: string): strin
   return manifest.env && placedFile(manifest, manifest.env.template, target, 'env.template');
 }
 
+/** The .env this bundle's template gives, read from `templatePath` (wherever its verified bytes are now). */
+export async function envFileText(manifest: BundleManifest, templatePath: string): Promise<string> {
+  return fillEnvTemplate(await readFile(templatePath, 'utf8'), manifest.env?.generate ?? {});
+}
+
 /**
  * Creates <target>/.env from the bundle's template only when no .env exists (an existing one is the user's:
  * it is never touched here, --force or not). Returns the path written, or undefined.
  */
 export async function createEnvFile(manifest: BundleManifest, target: string): Promise<string | undefined> {
   const templatePath = envTemplatePath(manifest, target);
-  if (!manifest.env || !templatePath) return undefined;
+  if (!templatePath) return undefined;
   const dest = path.join(target, ENV_FILE);
-  const template = await readFile(templatePath, 'utf8');
   try {
-    await writeFile(dest, fillEnvTemplate(template, manifest.env.generate), { flag: 'wx', mode: 0o600 });
+    await writeFile(dest, await envFileText(manifest, templatePath), { flag: 'wx', mode: 0o600 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
     throw error;

@@ -51,9 +51,14 @@ export function buildReport(
   };
 }
 
+/** How the report and the manifest copy are written: indented JSON, one newline at the end. */
+export function jsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
 export async function writeReport(target: string, report: ImportReport): Promise<string> {
   const dest = path.join(target, REPORT_FILE);
-  await writeStreamAtomic(Readable.from([`${JSON.stringify(report, null, 2)}\n`]), dest);
+  await writeStreamAtomic(Readable.from([jsonText(report)]), dest);
   return dest;
 }
 
@@ -61,6 +66,6 @@ export async function writeReport(target: string, report: ImportReport): Promise
 export async function writeManifestCopy(target: string, manifest: BundleManifest): Promise<string> {
   const dest = path.join(target, MANIFEST_COPY);
   await mkdir(path.dirname(dest), { recursive: true });
-  await writeStreamAtomic(Readable.from([`${JSON.stringify(manifest, null, 2)}\n`]), dest);
+  await writeStreamAtomic(Readable.from([jsonText(manifest)]), dest);
   return dest;
 }

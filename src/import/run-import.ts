@@ -1,21 +1,20 @@
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { locateBundle } from '../bundle/locate.js';
 import type { BundleManifest } from '../bundle/manifest.js';
 import { readBundle } from '../bundle/reader.js';
 import type { Output } from '../cli/output.js';
 import type { DockerEngine } from '../docker/engine.js';
-import { writeRegistryOverride } from '../registry/compose-override.js';
 import { parseTarget } from '../registry/target.js';
 import { importOutputs } from '../selfcontained/in-place.js';
 import { startStack, waitForStack } from './compose-start.js';
-import { createEnvFile, envTemplatePath } from './env-file.js';
+import { envTemplatePath } from './env-file.js';
 import { type PlannedFile, planFiles } from './file-plan.js';
 import { ensureImagesTagged, loadArchive, missingImages } from './image-loader.js';
 import { restoreImageSnapshot, takeImageSnapshot } from './image-snapshot.js';
+import { stageMadeFiles } from './made-files.js';
 import type { ImportOptions } from './options.js';
 import { checkDiskSpace, checkPlatforms } from './preflight.js';
-import { buildReport, type ImportReport, writeManifestCopy, writeReport } from './report.js';
+import { buildReport, type ImportReport, writeReport } from './report.js';
 import { StagedFiles } from './staged-files.js';
 import { isImageArchive, lastArchive, placedFile } from './target-layout.js';
 
@@ -119,27 +118,27 @@ export async function runImport(
       output.info(`${result.stoppedBefore}: every image already present, not read`);
     }
     if (!registry) await ensureImagesTagged(engine, m, readArchives);
-    // The last moment a Ctrl-C undoes the import: from here on the files are placed.
-    signal?.throwIfAborted();
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const backups = await staged.commit(stamp);
-    placed = true;
     const report = buildReport(m, location.archiveName, options.target, result.verified, [
       ...planned.values(),
     ]);
     report.images = { loaded, skipped };
-    report.backups = backups;
+    report.backups = staged.backups(stamp);
     if (result.stoppedBefore) report.notRead = result.stoppedBefore;
-    const env = await createEnvFile(m, options.target);
-    if (env) report.env = env;
-    if (m.tiktoken.entries.length > 0) report.tiktokenCacheDir = path.resolve(options.target, m.tiktoken.dir);
-    if (registry && options.registry) {
-      const override = await writeRegistryOverride(m, options.target, registry, options.registry);
-      report.registry = { registry: options.registry, composeOverride: override };
-    }
-    report.timings.import = seconds(started);
-    await writeManifestCopy(options.target, m);
-    await writeReport(options.target, report);
+    await stageMadeFiles(
+      m,
+      options.target,
+      staged,
+      planned,
+      report,
+      () => seconds(started),
+      registry && options.registry ? { target: registry, text: options.registry } : undefined,
+    );
+    // The last moment a Ctrl-C undoes the import: the commit places every file or none.
+    signal?.throwIfAborted();
+    await staged.commit(stamp);
+    placed = true;
+    await staged.discard();
     if (options.start) {
       const command = await startStack(m, options.target, report.registry?.composeOverride);
       output.info(`started: ${command}`);
@@ -155,7 +154,7 @@ export async function runImport(
           ...(c.health && { health: c.health }),
         })),
       };
-      report.timings.start = seconds(started) - report.timings.import;
+      report.timings.start = seconds(started) - (report.timings.import ?? 0);
       await writeReport(options.target, report);
     }
     return report;

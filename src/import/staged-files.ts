@@ -1,53 +1,171 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { chmod, copyFile, link, lstat, mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { OfflineError } from '../errors.js';
 import { writeStreamAtomic } from '../fs/atomic-file.js';
 import type { PlannedFile } from './file-plan.js';
 
+/** A file to move into the target at commit. */
+interface Move {
+  staged: string;
+  dest: string;
+  /** A user's changed file (replaced with --force): copied to dest.bak-<stamp> first. */
+  backup: boolean;
+  /** Never replaces an existing file (a .env is the user's once it exists). */
+  onlyIfAbsent: boolean;
+}
+
+/** What commit did for one move, so that a rollback can undo exactly that. */
+interface Placed {
+  dest: string;
+  /** The first folder commit had to create for it. */
+  madeDir?: string;
+  backup?: string;
+  /** The file dest held before, kept (a hard link) under the staging folder. */
+  previous?: string;
+  moved?: boolean;
+}
+
 /**
  * Files arrive in a hidden staging folder inside the target, each written under its final relative path with
- * its sha256 checked as it is written; commit() moves them into place only after the whole bundle verified,
- * backing up a changed file first (only with --force, see planFiles). discard() leaves the target as it was.
+ * its sha256 checked as it is written; so do the files the import makes itself (its report, a .env). commit()
+ * moves them all into place only after the whole bundle verified, backing up a changed file first (only with
+ * --force, see planFiles): all or none, since a commit that fails part-way puts back every file it replaced and
+ * removes every file it added. discard() removes the staging folder (and what commit kept to roll back with).
  */
 export class StagedFiles {
   readonly dir: string;
-  private readonly staged: PlannedFile[] = [];
+  private readonly moves: Move[] = [];
+  private placed: Placed[] = [];
 
-  constructor(target: string) {
+  constructor(private readonly target: string) {
     this.dir = path.join(target, `.offline-import-${randomBytes(6).toString('hex')}`);
   }
 
-  /** Writes one file under the staging folder; returns where it was staged. */
+  /** Writes one bundle file under the staging folder; returns where it was staged. */
   async write(file: PlannedFile, stream: Readable, executable = false): Promise<string> {
-    const dest = path.join(this.dir, ...file.targetPath.split('/'));
-    await mkdir(path.dirname(dest), { recursive: true });
-    await writeStreamAtomic(stream, dest, {
+    const staged = path.join(this.dir, 'files', ...file.targetPath.split('/'));
+    await mkdir(path.dirname(staged), { recursive: true });
+    await writeStreamAtomic(stream, staged, {
       expected: { sha256: file.sha256, size: file.size },
       label: file.bundlePath,
     });
-    if (executable) await chmod(dest, 0o755);
-    this.staged.push(file);
+    if (executable) await chmod(staged, 0o755);
+    this.moves.push({
+      staged,
+      dest: file.absolute,
+      backup: file.action === 'replace-changed',
+      onlyIfAbsent: false,
+    });
+    return staged;
+  }
+
+  /** Stages a file the import makes itself, `targetPath` (POSIX) under the target; returns where it will be. */
+  async writeMade(
+    targetPath: string,
+    text: string,
+    options: { mode?: number; onlyIfAbsent?: boolean } = {},
+  ): Promise<string> {
+    const staged = path.join(this.dir, 'made', ...targetPath.split('/'));
+    await mkdir(path.dirname(staged), { recursive: true });
+    await writeFile(staged, text, { flag: 'wx', mode: options.mode ?? 0o644 });
+    const dest = path.join(this.target, ...targetPath.split('/'));
+    this.moves.push({ staged, dest, backup: false, onlyIfAbsent: options.onlyIfAbsent ?? false });
     return dest;
   }
 
-  /** Moves every staged file into place; returns the backups made. */
+  /** Where a planned bundle file's bytes are before commit: staged by this run, or already in the target. */
+  current(file: PlannedFile): string {
+    return this.moves.find((m) => m.dest === file.absolute)?.staged ?? file.absolute;
+  }
+
+  /** The backups commit(stamp) makes: one per user's changed file it replaces. */
+  backups(stamp: string): string[] {
+    return this.moves.filter((m) => m.backup).map((m) => backupPath(m.dest, stamp));
+  }
+
+  /** Moves every staged file into place, all or none; returns the backups made. */
   async commit(stamp: string): Promise<string[]> {
-    const backups: string[] = [];
-    for (const file of this.staged) {
-      await mkdir(path.dirname(file.absolute), { recursive: true });
-      if (file.action === 'replace-changed') {
-        const backup = `${file.absolute}.bak-${stamp}`;
-        await copyFile(file.absolute, backup);
-        backups.push(backup);
+    for (const move of this.moves) {
+      try {
+        await this.place(move, stamp);
+      } catch (error) {
+        await this.rollback();
+        throw placeError(move.dest, error);
       }
-      await rename(path.join(this.dir, ...file.targetPath.split('/')), file.absolute);
     }
-    await rm(this.dir, { recursive: true, force: true });
-    return backups;
+    return this.placed.flatMap((p) => (p.backup ? [p.backup] : []));
   }
 
   async discard(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private async place(move: Move, stamp: string): Promise<void> {
+    const placed: Placed = { dest: move.dest };
+    // Recorded before any change, so that a rollback sees a step that failed half-way.
+    this.placed.push(placed);
+    const madeDir = await mkdir(path.dirname(move.dest), { recursive: true });
+    if (madeDir) placed.madeDir = madeDir;
+    const exists = await lstat(move.dest).then(
+      () => true,
+      () => false,
+    );
+    if (exists && move.onlyIfAbsent) return;
+    if (exists && move.backup) {
+      await copyFile(move.dest, backupPath(move.dest, stamp), constants.COPYFILE_EXCL);
+      placed.backup = backupPath(move.dest, stamp);
+    }
+    if (exists) {
+      // A second name for the file being replaced, so the rename below still replaces it in one step.
+      const previous = path.join(this.dir, 'previous', String(this.placed.length));
+      await mkdir(path.dirname(previous), { recursive: true });
+      await link(move.dest, previous);
+      placed.previous = previous;
+    }
+    await rename(move.staged, move.dest);
+    placed.moved = true;
+  }
+
+  /** Undoes what commit did, newest first: replaced files put back, added ones and backups removed. */
+  private async rollback(): Promise<void> {
+    for (const placed of this.placed.reverse()) {
+      if (placed.previous) await rename(placed.previous, placed.dest);
+      else if (placed.moved) await rm(placed.dest, { force: true });
+      if (placed.backup) await rm(placed.backup, { force: true });
+      // Only the folders it made, and only when nothing else came into them meanwhile.
+      if (placed.madeDir) await removeEmptyFolders(placed.madeDir, path.dirname(placed.dest));
+    }
+    this.placed = [];
+  }
+}
+
+/** Something in the way (a folder where a file goes, a file where a folder goes). */
+const IN_THE_WAY = new Set(['EEXIST', 'ENOTDIR', 'EISDIR', 'ENOTEMPTY', 'EPERM']);
+
+function placeError(dest: string, error: unknown): OfflineError {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  const why = (error as Error).message ?? String(error);
+  return new OfflineError(
+    code === 'ENOSPC' ? 'ENOSPACE' : IN_THE_WAY.has(code) ? 'EEXIST' : 'EINTERNAL',
+    `${dest}: could not be placed (${why}); none of this import's files were`,
+    { file: dest, cause: error },
+  );
+}
+
+function backupPath(dest: string, stamp: string): string {
+  return `${dest}.bak-${stamp}`;
+}
+
+/** Removes `deepest` and its parents up to `top` while they are empty. */
+async function removeEmptyFolders(top: string, deepest: string): Promise<void> {
+  for (let dir = deepest; dir.startsWith(top); dir = path.dirname(dir)) {
+    const removed = await rmdir(dir).then(
+      () => true,
+      () => false,
+    );
+    if (!removed || dir === top) return;
   }
 }

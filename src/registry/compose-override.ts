@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { BundleManifest } from '../bundle/manifest.js';
 import { writeStreamAtomic } from '../fs/atomic-file.js';
-import { placedFile } from '../import/target-layout.js';
+import { targetPathFor } from '../import/target-layout.js';
 import { mapTag, type RegistryTarget } from './target.js';
 
 export const OVERRIDE_FILE = 'docker-compose.registry.yml';
@@ -43,23 +42,24 @@ export async function writeComposeOverride(file: string, text: string): Promise<
 }
 
 /**
- * For an import from a registry: the override beside the placed compose file (under `target`), naming each
- * service's image where `offline push` put it (the same mapping, mapTag). Returns the override's path.
+ * For an import from a registry: the override naming each service's image where `offline push` put it (the
+ * same mapping, mapTag), from the compose file's text; it goes beside the compose file (registryOverridePath).
  */
-export async function writeRegistryOverride(
+export function registryOverride(
   manifest: BundleManifest,
-  target: string,
+  composeText: string,
   registry: RegistryTarget,
   registryText: string,
 ): Promise<string> {
-  const composeFile = placedFile(manifest, manifest.compose.file, target, 'compose.file');
   const references = new Map(
     manifest.images.flatMap((image) =>
       image.tags.map((tag) => [tag, mapTag(tag, registry).reference] as const),
     ),
   );
-  const composeText = await readFile(composeFile, 'utf8');
-  const file = path.join(path.dirname(composeFile), OVERRIDE_FILE);
-  await writeComposeOverride(file, await composeOverride(manifest, references, composeText, registryText));
-  return file;
+  return composeOverride(manifest, references, composeText, registryText);
+}
+
+/** Where an import places the registry override: beside the compose file, as a POSIX path under the target. */
+export function registryOverridePath(manifest: BundleManifest): string {
+  return path.posix.join(path.posix.dirname(targetPathFor(manifest.compose.file)), OVERRIDE_FILE);
 }

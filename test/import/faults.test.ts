@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, rename, rm } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DockerEngine } from '../../src/docker/engine.js';
@@ -207,6 +207,24 @@ describe('import leaves the host as it was on every failure', () => {
     expect(existsSync('/tmp/offline-escape-abs')).toBe(false);
     expect(existsSync(path.resolve(target, '../../offline-escape-x'))).toBe(false);
     expect(await readdir(target).catch(() => [])).toEqual([]);
+  });
+
+  it('a file cannot be placed (a plain file where the tiktoken folder goes): nothing placed or backed up, nothing loaded', async () => {
+    const fixture = await bundle();
+    await removeAll();
+    const target = await tempDir();
+    await writeFile(path.join(target, 'docker-compose.yml'), 'services: {earlier: {}}\n');
+    await writeFile(path.join(target, 'tiktoken'), 'a file, not a folder\n');
+    // --force: the compose file there (a user's, as no earlier import wrote it) is backed up, then replaced.
+    const result = await runCli(['import', fixture.archive, '--target', target, '--force', '--json']);
+    expect(result.code, result.stderr).toBe(1);
+    expect((result.json as { error: { code: string; file: string } }).error).toMatchObject({
+      code: 'EEXIST',
+      file: expect.stringContaining(path.join(target, 'tiktoken/')),
+    });
+    await expectNoneLoaded();
+    expect((await readdir(target)).sort()).toEqual(['docker-compose.yml', 'tiktoken']);
+    expect(await readFile(path.join(target, 'docker-compose.yml'), 'utf8')).toBe('services: {earlier: {}}\n');
   });
 
   it('a target disk too small: ENOSPACE before any work', async () => {
