@@ -4,6 +4,7 @@ import type { BundleManifest } from '../bundle/manifest.js';
 import { readBundle } from '../bundle/reader.js';
 import type { Output } from '../cli/output.js';
 import type { DockerEngine } from '../docker/engine.js';
+import { removeEmptyFolders } from '../fs/remove-empty.js';
 import { parseTarget } from '../registry/target.js';
 import { importOutputs } from '../selfcontained/in-place.js';
 import { startStack, waitForStack } from './compose-start.js';
@@ -48,7 +49,8 @@ export async function runImport(
   // The images the engine has: those of the snapshot, and those each archive this run loads adds.
   const present = new Set(snapshot.ids);
   const inRequests = loadsInRequests(version.apiVersion);
-  await mkdir(options.target, { recursive: true });
+  // The first folder made for the target, if any: removed again when the import fails.
+  const madeTarget = await mkdir(options.target, { recursive: true });
   const staged = new StagedFiles(options.target);
   const loaded: string[] = [];
   const skipped: string[] = [];
@@ -160,6 +162,7 @@ export async function runImport(
     return report;
   } catch (error) {
     await staged.discard();
+    if (madeTarget && !placed) await removeEmptyFolders(madeTarget, options.target);
     if (!placed) {
       const undone = await restoreImageSnapshot(engine, snapshot, bundleImages(manifest)).catch(
         (undo: Error) => {

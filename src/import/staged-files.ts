@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, copyFile, link, lstat, mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, link, lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { OfflineError } from '../errors.js';
 import { writeStreamAtomic } from '../fs/atomic-file.js';
+import { removeEmptyFolders } from '../fs/remove-empty.js';
 import type { PlannedFile } from './file-plan.js';
 
 /** A file to move into the target at commit. */
@@ -157,15 +158,4 @@ function placeError(dest: string, error: unknown): OfflineError {
 
 function backupPath(dest: string, stamp: string): string {
   return `${dest}.bak-${stamp}`;
-}
-
-/** Removes `deepest` and its parents up to `top` while they are empty. */
-async function removeEmptyFolders(top: string, deepest: string): Promise<void> {
-  for (let dir = deepest; dir.startsWith(top); dir = path.dirname(dir)) {
-    const removed = await rmdir(dir).then(
-      () => true,
-      () => false,
-    );
-    if (!removed || dir === top) return;
-  }
 }

@@ -156,15 +156,15 @@ describe('import leaves the host as it was on every failure', () => {
     expect(await readdir(target)).toEqual([]);
   });
 
-  it('a truncated bundle: exit 3, nothing loaded', async () => {
+  it('a truncated bundle: exit 3, nothing loaded, the target folders it made gone again', async () => {
     const fixture = await bundle();
     await truncateBundle(fixture, 400_000, 'update');
     await removeAll();
-    const target = await tempDir();
-    const result = await runCli(['import', fixture.archive, '--target', target]);
+    const parent = await tempDir();
+    const result = await runCli(['import', fixture.archive, '--target', path.join(parent, 'opt/stack')]);
     expect(result.code, result.stderr).toBe(3);
     await expectNoneLoaded();
-    expect(await readdir(target)).toEqual([]);
+    expect(await readdir(parent)).toEqual([]);
   });
 
   // The damage goes into the own layer of the third image images.tar's manifest.json lists. In the engine's
