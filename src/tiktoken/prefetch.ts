@@ -48,6 +48,18 @@ export interface CachedFile {
   source: 'cache' | 'download' | 'local';
 }
 
+/** The index.json entry of a pinned file cached under `url`'s name (the sha1 of the URL). */
+export function cacheEntry(url: string, file: EncodingFile): Omit<CachedFile, 'source'> {
+  return {
+    encoding: file.encoding,
+    url,
+    file: cacheFileName(url),
+    name: file.plainName,
+    sha256: file.sha256,
+    size: file.size,
+  };
+}
+
 /** What works where export runs it: the variables it reads (`offline tiktoken fetch` passes its options). */
 const DEFAULT_HINT =
   'check the network or proxy (HTTPS_PROXY, NO_PROXY), or set OFFLINE_TIKTOKEN_BASE_URL to a mirror with the same paths, or TIKTOKEN_CACHE_DIR to a folder that holds the files';
@@ -99,16 +111,9 @@ async function fetchFile(
   { options, baseUrl, local, signal }: FetchContext,
 ): Promise<CachedFile> {
   const url = canonicalUrl(file.urlPath);
-  const name = cacheFileName(url);
+  const base = cacheEntry(url, file);
+  const name = base.file;
   const dest = path.join(options.outDir, name);
-  const base = {
-    encoding: file.encoding,
-    url,
-    file: name,
-    name: file.plainName,
-    sha256: file.sha256,
-    size: file.size,
-  };
   if (await isCorrect(dest, file)) return { ...base, source: 'cache' };
   const onDisk = [file.plainName, name].find((n) => local.has(n));
   if (onDisk && options.fromDir) {

@@ -4,7 +4,7 @@ import { hashFile } from '../checksum/hash-file.js';
 import type { Digest } from '../checksum/hash-stream.js';
 import { OfflineError } from '../errors.js';
 import { cacheFileName, canonicalUrl, legacyUrl } from './cache-name.js';
-import { type CachedFile, INDEX_FILE } from './prefetch.js';
+import { type CachedFile, cacheEntry, INDEX_FILE } from './prefetch.js';
 import { ENCODING_FILES, type EncodingFile } from './registry.js';
 
 type IndexEntry = Omit<CachedFile, 'source'>;
@@ -45,16 +45,8 @@ export async function verifyTiktokenCache(
     await check({ ...entry, file: name }, pinned ?? { sha256: entry.sha256 }, what);
   }
   for (const { url, file } of pinnedNames()) {
-    const name = cacheFileName(url);
-    if (checked.has(name) || !present.has(name)) continue;
-    const entry = {
-      encoding: file.encoding,
-      url,
-      file: name,
-      name: file.plainName,
-      sha256: file.sha256,
-      size: file.size,
-    };
+    const entry = cacheEntry(url, file);
+    if (checked.has(entry.file) || !present.has(entry.file)) continue;
     await check(entry, file, `${file.encoding} (${file.plainName}, not in ${INDEX_FILE})`);
   }
   return { verified, problems };
