@@ -1,8 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { BundleManifest, GeneratedValue } from '../bundle/manifest.js';
-import { ENV_FILE, placedFile } from './target-layout.js';
+import { placedFile } from './target-layout.js';
 
 export function generateValue(spec: GeneratedValue): string {
   if (spec.kind === 'uuid') return randomUUID();
@@ -38,21 +37,4 @@ export function envTemplatePath(manifest: BundleManifest, target: string): strin
 /** The .env this bundle's template gives, read from `templatePath` (wherever its verified bytes are now). */
 export async function envFileText(manifest: BundleManifest, templatePath: string): Promise<string> {
   return fillEnvTemplate(await readFile(templatePath, 'utf8'), manifest.env?.generate ?? {});
-}
-
-/**
- * Creates <target>/.env from the bundle's template only when no .env exists (an existing one is the user's:
- * it is never touched here, --force or not). Returns the path written, or undefined.
- */
-export async function createEnvFile(manifest: BundleManifest, target: string): Promise<string | undefined> {
-  const templatePath = envTemplatePath(manifest, target);
-  if (!templatePath) return undefined;
-  const dest = path.join(target, ENV_FILE);
-  try {
-    await writeFile(dest, await envFileText(manifest, templatePath), { flag: 'wx', mode: 0o600 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
-    throw error;
-  }
-  return dest;
 }

@@ -25,24 +25,15 @@ export async function stageMadeFiles(
   importSeconds: () => number,
   registry?: { target: RegistryTarget; text: string },
 ): Promise<void> {
-  // A bundle file's verified bytes: staged by this run, or already in the target unchanged.
-  const current = (bundlePath: string) => {
-    const file = planned.get(bundlePath);
-    return file ? staged.current(file) : placedFile(manifest, bundlePath, target, bundlePath);
-  };
-  const template = envTemplatePath(manifest, target);
-  const envExists = await lstat(path.join(target, ENV_FILE)).then(
-    () => true,
-    () => false,
-  );
-  if (manifest.env && template && !envExists) {
-    const text = await envFileText(manifest, current(manifest.env.template));
-    report.env = await staged.writeMade(ENV_FILE, text, { mode: 0o600, onlyIfAbsent: true });
-  }
+  const env = await stageEnvFile(manifest, target, staged, planned);
+  if (env) report.env = env;
   if (manifest.tiktoken.entries.length > 0)
     report.tiktokenCacheDir = path.resolve(target, manifest.tiktoken.dir);
   if (registry) {
-    const composeText = await readFile(current(manifest.compose.file), 'utf8');
+    const composeText = await readFile(
+      current(manifest, target, staged, planned, manifest.compose.file),
+      'utf8',
+    );
     const text = await registryOverride(manifest, composeText, registry.target, registry.text);
     const override = await staged.writeMade(registryOverridePath(manifest), text);
     report.registry = { registry: registry.text, composeOverride: override };
@@ -50,4 +41,37 @@ export async function stageMadeFiles(
   await staged.writeMade(MANIFEST_COPY, jsonText(manifest));
   report.timings.import = importSeconds();
   await staged.writeMade(REPORT_FILE, jsonText(report));
+}
+
+/**
+ * Stages <target>/.env from the bundle's template with generated secrets, only when the bundle has a template
+ * and no .env exists (an existing one is the user's: never touched, --force or not). Returns where it goes.
+ */
+export async function stageEnvFile(
+  manifest: BundleManifest,
+  target: string,
+  staged: StagedFiles,
+  planned: Map<string, PlannedFile>,
+): Promise<string | undefined> {
+  const template = envTemplatePath(manifest, target);
+  if (!manifest.env || !template) return undefined;
+  const exists = await lstat(path.join(target, ENV_FILE)).then(
+    () => true,
+    () => false,
+  );
+  if (exists) return undefined;
+  const text = await envFileText(manifest, current(manifest, target, staged, planned, manifest.env.template));
+  return staged.writeMade(ENV_FILE, text, { mode: 0o600, onlyIfAbsent: true });
+}
+
+/** A bundle file's verified bytes before the commit: staged by this run, or already in the target unchanged. */
+function current(
+  manifest: BundleManifest,
+  target: string,
+  staged: StagedFiles,
+  planned: Map<string, PlannedFile>,
+  bundlePath: string,
+): string {
+  const file = planned.get(bundlePath);
+  return file ? staged.current(file) : placedFile(manifest, bundlePath, target, bundlePath);
 }

@@ -1,10 +1,9 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { BundleManifest } from '../bundle/manifest.js';
 import { writeStreamAtomic } from '../fs/atomic-file.js';
 import type { PlannedFile } from './file-plan.js';
-import { MANIFEST_COPY, REPORT_FILE } from './target-layout.js';
+import { REPORT_FILE } from './target-layout.js';
 
 export interface ImportReport {
   bundle: { name: string; version: string; archive: string; createdAt: string; tool: string };
@@ -59,13 +58,5 @@ export function jsonText(value: unknown): string {
 export async function writeReport(target: string, report: ImportReport): Promise<string> {
   const dest = path.join(target, REPORT_FILE);
   await writeStreamAtomic(Readable.from([jsonText(report)]), dest);
-  return dest;
-}
-
-/** Keeps the imported bundle's manifest under the target (MANIFEST_COPY), for `offline rebuild`. */
-export async function writeManifestCopy(target: string, manifest: BundleManifest): Promise<string> {
-  const dest = path.join(target, MANIFEST_COPY);
-  await mkdir(path.dirname(dest), { recursive: true });
-  await writeStreamAtomic(Readable.from([jsonText(manifest)]), dest);
   return dest;
 }

@@ -6,10 +6,11 @@ import { locateBundle } from '../bundle/locate.js';
 import type { BundleManifest } from '../bundle/manifest.js';
 import { readBundle } from '../bundle/reader.js';
 import { OfflineError } from '../errors.js';
-import { createEnvFile } from '../import/env-file.js';
 import { type PlannedFile, planFiles } from '../import/file-plan.js';
-import { writeManifestCopy } from '../import/report.js';
+import { stageEnvFile } from '../import/made-files.js';
+import { jsonText } from '../import/report.js';
 import { StagedFiles } from '../import/staged-files.js';
+import { MANIFEST_COPY } from '../import/target-layout.js';
 import type { Credentials } from './auth.js';
 import { RegistryClient } from './client.js';
 import { composeOverride, OVERRIDE_FILE, writeComposeOverride } from './compose-override.js';
@@ -128,12 +129,13 @@ export async function runPush(request: PushRequest): Promise<PushResult> {
       ...report,
     };
     if (request.stackDir && staged && composeText !== undefined) {
-      result.backups = await staged.commit(new Date().toISOString().replace(/[:.]/g, '-'));
-      await writeManifestCopy(request.stackDir, manifest);
-      result.composeFile = path.resolve(request.stackDir, manifest.compose.file.replace(/^stack\//, ''));
-      // As an import does: a .env from the template with generated secrets, only when none exists.
-      const env = await createEnvFile(manifest, request.stackDir);
+      // As an import does: a .env from the template with generated secrets, only when none exists; placed
+      // with the stack's files and the manifest copy, all or none.
+      const env = await stageEnvFile(manifest, request.stackDir, staged, planned);
       if (env) result.envFile = env;
+      await staged.writeMade(MANIFEST_COPY, jsonText(manifest));
+      result.backups = await staged.commit(new Date().toISOString().replace(/[:.]/g, '-'));
+      result.composeFile = path.resolve(request.stackDir, manifest.compose.file.replace(/^stack\//, ''));
     }
     const overrideFile =
       request.composeOverride ??

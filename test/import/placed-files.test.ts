@@ -4,7 +4,8 @@ import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { BundleManifest } from '../../src/bundle/manifest.js';
 import { startStack } from '../../src/import/compose-start.js';
-import { createEnvFile } from '../../src/import/env-file.js';
+import { stageEnvFile } from '../../src/import/made-files.js';
+import { StagedFiles } from '../../src/import/staged-files.js';
 import { baseManifest, makeBundle } from '../support/bundle-fixture.js';
 import { runCli } from '../support/cli.js';
 import { uniqueName } from '../support/docker.js';
@@ -29,7 +30,19 @@ async function placedTarget(): Promise<string> {
   return target;
 }
 
-describe('createEnvFile: the template is a file the bundle lists, inside the target', () => {
+/** The .env as an import places it (staged, then committed): where it went, or undefined. */
+async function createEnvFile(m: BundleManifest, target: string): Promise<string | undefined> {
+  const staged = new StagedFiles(target);
+  try {
+    const env = await stageEnvFile(m, target, staged, new Map());
+    await staged.commit('stamp');
+    return env;
+  } finally {
+    await staged.discard();
+  }
+}
+
+describe('the .env: its template is a file the bundle lists, inside the target', () => {
   it.each([
     ['a path out of the target, not listed', '../../../../../../../../etc/passwd', listed()],
     [
