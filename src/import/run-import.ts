@@ -22,8 +22,10 @@ import { isImageArchive, lastArchive, placedFile } from './target-layout.js';
 /**
  * The import: locate the bundle, then one streaming read that checks every byte, sends image archives to the
  * engine and other files to a staging folder, with pre-flight checks as soon as the manifest is known. Only
- * when everything verified are the files moved into place. On any failure the images this run added are
- * removed, moved tags restored, and staged files removed.
+ * when everything verified are the files, with the report and .env the import makes, moved into place, all or
+ * none. On any failure before that (or an abort of `signal`: Ctrl-C) the images this run added are removed,
+ * moved tags restored, staged files and the target folders it made removed. A stack that fails to start
+ * (--start) undoes nothing: the import itself is complete.
  * With `registry` (the images were pushed there): no image is loaded; the image archives are verified as
  * they stream except the last, which is not read, and a compose override naming the registry's images is
  * written beside the compose file.
