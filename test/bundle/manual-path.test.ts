@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSize } from '../../src/bundle/size.js';
@@ -72,9 +72,13 @@ async function bundle(splitSize?: number): Promise<Fixture> {
 
 /** The README's command lines ("   $ ..."), in order. */
 async function readmeCommands(fixture: Fixture): Promise<string[]> {
-  const { dir } = await extractFixture(fixture);
-  const text = await readFile(path.join(dir, 'README.txt'), 'utf8');
-  return [...text.matchAll(/^ {3}\$ (.*?)(?: {4}\(.*\))?$/gm)].map((m) => m[1] as string);
+  const { root, dir } = await extractFixture(fixture);
+  try {
+    const text = await readFile(path.join(dir, 'README.txt'), 'utf8');
+    return [...text.matchAll(/^ {3}\$ (.*?)(?: {4}\(.*\))?$/gm)].map((m) => m[1] as string);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 }
 
 function sh(script: string, cwd: string): string {

@@ -133,13 +133,15 @@ describe('offline import', () => {
     expect(await readFile(path.join(target, backup), 'utf8')).toBe('# my edit\n');
   });
 
-  it('exits 4 naming the address when the engine is unreachable', async () => {
+  it('exits 4 naming the address when the engine is unreachable, leaving the target as it was', async () => {
     const fixture = await webBundle();
-    const result = await runCli(['import', fixture.archive, '--target', await tempDir()], {
+    const target = await tempDir();
+    const result = await runCli(['import', fixture.archive, '--target', target], {
       env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
     });
     expect(result.code).toBe(4);
     expect(result.stderr).toContain('EDOCKER_UNREACHABLE');
     expect(result.stderr).toContain('unix:///nonexistent/docker.sock');
+    expect(await readdir(target)).toEqual([]);
   });
 });

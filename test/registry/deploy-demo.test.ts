@@ -120,7 +120,12 @@ describe('the demo bundle on a Swarm, from a registry', () => {
   }, 240_000);
 
   it('a host imports the bundle from the same registry with compose: nothing loaded, every service healthy', async () => {
-    const where = `${registry.host}/site`;
+    // Pushed here, under a prefix of its own: this test does not rely on the Swarm test's deploy having run.
+    const where = `${registry.host}/hosts`;
+    const pushed = await runCli(['push', archive, '--registry', where, '--insecure', '--json'], {
+      env: { OFFLINE_UPLOAD_STATE_DIR: path.join(work, '.state-hosts') },
+    });
+    expect(pushed.code, pushed.stderr.slice(-2000)).toBe(0);
     const pulled = ['api', 'web', 'tokenizer'].map((s) => `${where}/offline-demo/${s}:1.0.0`);
     const cacheArchive = manifest.archives.find((a) => a.kind === 'build-cache')?.path;
     expect(cacheArchive).toBeDefined();

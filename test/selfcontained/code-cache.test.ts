@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,15 +82,25 @@ describe('embedCli / extractCli', () => {
   });
 });
 
+/** single-file-main.ts writes no cache after a run this long (its LONG_RUN_MS, not exported: the file is an entry). */
+const LONG_RUN_MS = 2000;
+
 describe('offline.mjs runs through the code cache', () => {
   let bin: string;
   let work: string;
+  /** A preload that holds the process LONG_RUN_MS + 500 ms before the CLI starts: a long run on any machine. */
+  let slowStart: string;
 
   beforeAll(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'offline-code-cache-'));
     // Inside the checkout, as `make build` places dist/offline.mjs.
     bin = path.join(repo, '.tmp', `code-cache-${process.pid}.mjs`);
     await buildImporter(bin, toolVersion());
+    slowStart = path.join(work, 'slow-start.cjs');
+    await writeFile(
+      slowStart,
+      `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${LONG_RUN_MS + 500});\n`,
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -98,12 +108,32 @@ describe('offline.mjs runs through the code cache', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  const cached = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).sort();
+  /** The folder's entries, sorted; none when it does not exist. */
+  const cached = async (dir: string) =>
+    (
+      await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return [] as string[];
+        throw error;
+      })
+    ).sort();
+
+  /**
+   * Runs offline.mjs until a run ends within LONG_RUN_MS as timed from here, hence within it inside too: only
+   * such a run writes the cache. Up to three tries, so that one run slowed by a busy machine is run again.
+   */
+  const shortRun = async (args: string[], env: NodeJS.ProcessEnv) => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const started = performance.now();
+      const run = await runCli(args, { bin, env });
+      if (performance.now() - started < LONG_RUN_MS) return run;
+    }
+    throw new Error(`offline.mjs ${args.join(' ')} never ran in under ${LONG_RUN_MS} ms in three tries`);
+  };
 
   it('writes the cache when a command is done, then runs from it without writing again', async () => {
     const dir = path.join(work, 'first');
     const env = { OFFLINE_CODE_CACHE: dir };
-    const first = await runCli(['--version'], { bin, env });
+    const first = await shortRun(['--version'], env);
     expect(first).toMatchObject({ code: 0, stdout: `${toolVersion()}\n`, stderr: '' });
     const files = await cached(dir);
     expect(files).toEqual([expect.stringMatching(new RegExp(`-${runtime}-none\\.v8$`))]);
@@ -119,31 +149,23 @@ describe('offline.mjs runs through the code cache', () => {
 
   it('writes no cache after a run longer than 2 s, and does after a short one', async () => {
     const dir = path.join(work, 'long');
-    // push reads the password from stdin before anything else; holding stdin open makes the run long.
-    const push = (holdMs: number) =>
-      new Promise<number | null>((resolve) => {
-        const args = [bin, 'push', path.join(work, 'none.tar.gz'), '--registry', '127.0.0.1:9/x'];
-        const child = spawn(process.execPath, [...args, '--username', 'u', '--password-stdin'], {
-          env: { ...process.env, OFFLINE_SILENT: '1', OFFLINE_CODE_CACHE: dir },
-          stdio: ['pipe', 'ignore', 'ignore'],
-        });
-        setTimeout(() => child.stdin.end('secret\n'), holdMs);
-        child.on('close', resolve);
-      });
-    expect(await push(2500)).not.toBe(0);
+    const env = { OFFLINE_CODE_CACHE: dir };
+    const slow = { ...env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require=${slowStart}`.trim() };
+    const long = await runCli(['--version'], { bin, env: slow });
+    expect(long).toMatchObject({ code: 0, stdout: `${toolVersion()}\n`, stderr: '' });
     expect(await cached(dir)).toEqual([]);
-    expect(await push(0)).not.toBe(0);
-    expect(await cached(dir)).toEqual([expect.stringMatching(new RegExp(`-${runtime}-push\\.v8$`))]);
+    expect(await shortRun(['--version'], env)).toMatchObject({ code: 0, stdout: long.stdout });
+    expect(await cached(dir)).toEqual([expect.stringMatching(new RegExp(`-${runtime}-none\\.v8$`))]);
   });
 
   it('a cache V8 rejects (damaged, or from another build) is ignored and written anew', async () => {
     const dir = path.join(work, 'damaged');
     const env = { OFFLINE_CODE_CACHE: dir };
-    await runCli(['--version'], { bin, env });
+    await shortRun(['--version'], env);
     const file = path.join(dir, (await cached(dir))[0] as string);
     const garbage = Buffer.alloc(4096, 0x5a);
     await writeFile(file, garbage);
-    const run = await runCli(['--version'], { bin, env });
+    const run = await shortRun(['--version'], env);
     expect(run).toMatchObject({ code: 0, stdout: `${toolVersion()}\n`, stderr: '' });
     const rewritten = await readFile(file);
     expect(rewritten.equals(garbage)).toBe(false);
@@ -152,15 +174,26 @@ describe('offline.mjs runs through the code cache', () => {
 
   it('gives the same result, error and exit code as the source, with the cache off or unwritable', async () => {
     const missing = path.join(work, 'nothing-here.offline.tar.gz');
-    const fromSource = await runCli(['verify', missing, '--json']);
+    const args = ['verify', missing, '--json'];
+    const fromSource = await runCli(args);
     expect(fromSource.code).toBeGreaterThan(0);
-    for (const setting of ['off', '/proc/offline-cannot-write-here']) {
-      const run = await runCli(['verify', missing, '--json'], { bin, env: { OFFLINE_CODE_CACHE: setting } });
+    // Unwritable three ways: off; a folder mkdir cannot make (/proc, where a recursive mkdir never ends); a cache
+    // name a folder already takes, so the temp file is written and its rename fails.
+    const blocked = path.join(work, 'blocked');
+    const source = extractCli(await readFile(bin, 'latin1')) ?? '';
+    const taken = codeCacheFile(createHash('sha256').update(source).digest('hex'), args, {
+      OFFLINE_CODE_CACHE: blocked,
+    }) as string;
+    await mkdir(path.join(taken, 'inside'), { recursive: true });
+    for (const setting of ['off', '/proc/offline-cannot-write-here', blocked]) {
+      const run = await shortRun(args, { OFFLINE_CODE_CACHE: setting });
       expect(run.code).toBe(fromSource.code);
       expect(run.json).toEqual(fromSource.json);
       expect(run.stderr).toBe(fromSource.stderr);
     }
-    expect(await cached('/proc/offline-cannot-write-here')).toEqual([]);
+    // The failed write left nothing behind, its temp file included, and did not touch the folder in the way.
+    expect(await cached(blocked)).toEqual([path.basename(taken)]);
+    expect(await cached(taken)).toEqual(['inside']);
   });
 
   it('a copy that lost the CLI it carries says so in one line, exit 1', async () => {

@@ -26,6 +26,7 @@ export type Fault =
   | { kind: 'wrong-byte' }
   | { kind: 'hang' } // headers, then nothing
   | { kind: 'redirect'; to: string }
+  | { kind: 'held' } // no answer at all until release(), then the file
   | { kind: 'slow'; latencyMs: number; bytesPerSecond?: number };
 
 export interface FileServer {
@@ -34,6 +35,12 @@ export interface FileServer {
   fault(urlPath: string, ...faults: Fault[]): void;
   /** Applies to every request without a queued fault. */
   setDefault(fault: Fault | undefined): void;
+  /** Requests held now (see release), waiting for their answer. */
+  held(): number;
+  /** Answers the oldest held request with its file; false when none was held. */
+  release(): boolean;
+  /** Requests received whose response is not finished yet: now, and the most there ever were at once. */
+  inFlight(): { now: number; peak: number };
   close(): Promise<void>;
 }
 
@@ -42,9 +49,19 @@ export async function startFileServer(): Promise<FileServer> {
   const requests: string[] = [];
   const bodies = new Map(Object.entries(REAL_FILES).map(([p, f]) => [p, readFileSync(path.join(root, f))]));
   let fallback: Fault | undefined;
+  const held: (() => void)[] = [];
+  const inFlight = { now: 0, peak: 0 };
   const server: Server = createServer((req, res) => {
     const urlPath = new URL(req.url ?? '/', 'http://x').pathname;
     requests.push(urlPath);
+    inFlight.now += 1;
+    inFlight.peak = Math.max(inFlight.peak, inFlight.now);
+    let ended = false;
+    const end = () => {
+      if (!ended) inFlight.now -= 1;
+      ended = true;
+    };
+    res.once('finish', end).once('close', end);
     const fault = faults.get(urlPath)?.shift() ?? fallback;
     const body = bodies.get(urlPath);
     if (!body) {
@@ -53,7 +70,9 @@ export async function startFileServer(): Promise<FileServer> {
     }
     if (fault?.kind === 'status') return void res.writeHead(fault.code).end('failure');
     if (fault?.kind === 'redirect') return void res.writeHead(302, { location: fault.to }).end();
-    res.writeHead(200, { 'content-length': body.length, 'content-type': 'application/octet-stream' });
+    const headers = { 'content-length': body.length, 'content-type': 'application/octet-stream' };
+    if (fault?.kind === 'held') return void held.push(() => res.writeHead(200, headers).end(body));
+    res.writeHead(200, headers);
     if (fault?.kind === 'hang') return void res.flushHeaders();
     if (fault?.kind === 'drop') {
       res.write(body.subarray(0, body.length >> 1), () => res.socket?.destroy());
@@ -79,6 +98,13 @@ export async function startFileServer(): Promise<FileServer> {
     setDefault: (fault) => {
       fallback = fault;
     },
+    held: () => held.length,
+    release: () => {
+      const answer = held.shift();
+      answer?.();
+      return answer !== undefined;
+    },
+    inFlight: () => ({ ...inFlight }),
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
