@@ -151,7 +151,7 @@ function placeError(dest: string, error: unknown): OfflineError {
   const why = (error as Error).message ?? String(error);
   return new OfflineError(
     code === 'ENOSPC' ? 'ENOSPACE' : IN_THE_WAY.has(code) ? 'EEXIST' : 'EINTERNAL',
-    `${dest}: could not be placed (${why}); none of this import's files were`,
+    `${dest}: could not be placed (${why}); no file was placed`,
     { file: dest, cause: error },
   );
 }
