@@ -1,15 +1,20 @@
 import { readdir } from 'node:fs/promises';
-import { archiveFileName, sidecarFileName } from '../bundle/layout.js';
+import { archiveFileName, type Compression, EXTENSIONS, sidecarFileName } from '../bundle/layout.js';
 import { OfflineError } from '../errors.js';
 import type { ExportOptions } from './options.js';
 
-/** The names in --out that belong to this bundle: the archive, its parts and its sidecar. */
+/**
+ * The names in --out that belong to this bundle, in any compression: the archive, its parts and its sidecar. A
+ * .tar.gz left beside a new .tar.zst of the same name and version would be a second, older copy of it.
+ */
 export async function existingBundleFiles(options: ExportOptions): Promise<string[]> {
-  const archive = archiveFileName(options.name, options.version, options.compression);
+  const archives = (Object.keys(EXTENSIONS) as Compression[]).map((c) =>
+    archiveFileName(options.name, options.version, c),
+  );
   const names = await readdir(options.outDir).catch(() => [] as string[]);
-  return names
-    .filter((n) => n === archive || n === sidecarFileName(archive) || n.startsWith(`${archive}.part`))
-    .sort();
+  const ours = (n: string) =>
+    archives.some((a) => n === a || n === sidecarFileName(a) || n.startsWith(`${a}.part`));
+  return names.filter(ours).sort();
 }
 
 /** Refuses (EEXIST) to start when --out already holds this bundle, unless --force. */

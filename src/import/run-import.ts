@@ -97,7 +97,17 @@ export async function runImport(
             // From a registry, an archive before the last is only verified (the reader hashes it as it drains).
             if (registry) return void entry.stream.resume();
             output.info(`${entry.path}: loading into the engine`);
-            const outcome = await loadArchive(engine, present, m, entry.path, entry.stream, inRequests);
+            const outcome = await loadArchive(engine, present, m, entry.path, entry.stream, inRequests).catch(
+              (error: Error) => {
+                // The reader now hashes the rest of the archive (damage is reported as such): say why it waits.
+                if (!signal?.aborted) {
+                  output.warn(
+                    `${entry.path}: the load failed (${error.message}); checking the rest of its sha256`,
+                  );
+                }
+                throw error;
+              },
+            );
             for (const id of outcome.loaded) present.add(id);
             loaded.push(...outcome.loaded);
             skipped.push(...outcome.skipped);

@@ -4,8 +4,10 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
+import type { Compression } from '../../src/bundle/layout.js';
 import type { DockerEngine } from '../../src/docker/engine.js';
 import { finalizeStep, type PackedBundle, packedFiles, packStep } from '../../src/export/finish.js';
+import { assertOutputFree } from '../../src/export/output-files.js';
 import { newExportState } from '../../src/export/state.js';
 import { tempDir } from '../support/temp-dir.js';
 import { optionsFor } from './support/state.js';
@@ -27,6 +29,7 @@ async function exportWith(
   out: string,
   payload: number,
   splitSize: number | undefined,
+  compression: Compression = 'none',
 ): Promise<{ packed: PackedBundle; content: Buffer }> {
   const staging = await tempDir();
   await mkdir(path.join(staging, 'images'));
@@ -34,7 +37,7 @@ async function exportWith(
   await writeFile(path.join(staging, 'images/images.tar'), content);
   const options = optionsFor(staging, 'demo', {
     outDir: out,
-    compression: 'none',
+    compression,
     force: true,
     ...(splitSize !== undefined && { splitSize }),
   });
@@ -94,6 +97,16 @@ describe('export --force: the replaced bundle leaves nothing behind', () => {
     expect(first.packed.parts).toHaveLength(4);
     const { packed, content } = await exportWith(out, 1000, undefined);
     expect(packed.parts).toEqual([]);
+    await expectOnlyNew(out, packed, content);
+  });
+
+  it('in another compression: the old .tar.gz goes, and without --force it is refused', async () => {
+    const out = await tempDir();
+    await exportWith(out, 1000, undefined, 'gzip');
+    expect((await readdir(out)).sort()).toEqual([`${ARCHIVE}.gz`, `${ARCHIVE}.gz.sha256`]);
+    const options = optionsFor(await tempDir(), 'demo', { outDir: out, compression: 'none' });
+    await expect(assertOutputFree(options)).rejects.toMatchObject({ code: 'EEXIST', file: `${ARCHIVE}.gz` });
+    const { packed, content } = await exportWith(out, 1000, undefined);
     await expectOnlyNew(out, packed, content);
   });
 

@@ -188,6 +188,9 @@ describe('import leaves the host as it was on every failure', () => {
         file: 'images/images.tar',
         expected: fixture.manifest.files.find((f) => f.path === 'images/images.tar')?.sha256,
       });
+      expect(result.stderr).toMatch(
+        /images\/images\.tar: the load failed \(.*\); checking the rest of its sha256/,
+      );
       expect(result.stderr).toMatch(/undone: removed 2 image\(s\) this run loaded/);
       await expectNoneLoaded();
       expect(await readdir(target)).toEqual([]);
