@@ -40,6 +40,8 @@ export class StagedFiles {
   readonly dir: string;
   private readonly moves: Move[] = [];
   private placed: Placed[] = [];
+  /** The earlier content of files a rollback could not put back: discard() leaves them. */
+  private readonly keep = new Set<string>();
 
   constructor(private readonly target: string) {
     this.dir = path.join(target, `.offline-import-${randomBytes(6).toString('hex')}`);
@@ -93,15 +95,21 @@ export class StagedFiles {
       try {
         await this.place(move, stamp);
       } catch (error) {
-        await this.rollback();
-        throw placeError(move.dest, error);
+        throw placeError(move.dest, error, await this.rollback());
       }
     }
     return this.placed.flatMap((p) => (p.backup ? [p.backup] : []));
   }
 
+  /**
+   * Removes the staging folder; but where a rollback could not put a replaced file back, the staging folder
+   * stays with only that file's earlier content in it (the error named where).
+   */
   async discard(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
+    if (this.keep.size === 0) return rm(this.dir, { recursive: true, force: true });
+    for (const part of ['files', 'made']) {
+      await rm(path.join(this.dir, part), { recursive: true, force: true });
+    }
   }
 
   private async place(move: Move, stamp: string): Promise<void> {
@@ -130,28 +138,52 @@ export class StagedFiles {
     placed.moved = true;
   }
 
-  /** Undoes what commit did, newest first: replaced files put back, added ones and backups removed. */
-  private async rollback(): Promise<void> {
-    for (const placed of this.placed.reverse()) {
-      if (placed.previous) await rename(placed.previous, placed.dest);
-      else if (placed.moved) await rm(placed.dest, { force: true });
-      if (placed.backup) await rm(placed.backup, { force: true });
+  /**
+   * Undoes what commit did, newest first: replaced files put back, added ones and backups removed. Every step is
+   * tried, whatever failed before it; returns what could not be undone (empty when the target is as it was).
+   */
+  private async rollback(): Promise<string[]> {
+    const failed: string[] = [];
+    /** Runs one step; false when it failed (recorded in `failed`). */
+    const attempt = (what: string, step: () => Promise<unknown>) =>
+      step().then(
+        () => true,
+        (error: Error) => {
+          failed.push(`${what} (${error.message})`);
+          return false;
+        },
+      );
+    for (const { dest, previous, moved, backup, madeDir } of this.placed.reverse()) {
+      if (previous) {
+        const back = await attempt(`${dest}: not put back, its earlier content is kept as ${previous}`, () =>
+          rename(previous, dest),
+        );
+        if (!back) this.keep.add(previous);
+      } else if (moved) {
+        await attempt(`${dest}: not removed`, () => rm(dest, { force: true }));
+      }
+      if (backup) await attempt(`${backup}: not removed`, () => rm(backup, { force: true }));
       // Only the folders it made, and only when nothing else came into them meanwhile.
-      if (placed.madeDir) await removeEmptyFolders(placed.madeDir, path.dirname(placed.dest));
+      if (madeDir) {
+        await attempt(`${madeDir}: not removed`, () => removeEmptyFolders(madeDir, path.dirname(dest)));
+      }
     }
     this.placed = [];
+    return failed;
   }
 }
 
 /** Something in the way (a folder where a file goes, a file where a folder goes). */
 const IN_THE_WAY = new Set(['EEXIST', 'ENOTDIR', 'EISDIR', 'ENOTEMPTY', 'EPERM']);
 
-function placeError(dest: string, error: unknown): OfflineError {
+function placeError(dest: string, error: unknown, notUndone: string[]): OfflineError {
   const code = (error as NodeJS.ErrnoException).code ?? '';
   const why = (error as Error).message ?? String(error);
+  const outcome =
+    notUndone.length === 0 ? 'no file was placed' : `the target is not as it was: ${notUndone.join('; ')}`;
   return new OfflineError(
     code === 'ENOSPC' ? 'ENOSPACE' : IN_THE_WAY.has(code) ? 'EEXIST' : 'EINTERNAL',
-    `${dest}: could not be placed (${why}); no file was placed`,
+    `${dest}: could not be placed (${why}); ${outcome}`,
     { file: dest, cause: error },
   );
 }

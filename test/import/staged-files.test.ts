@@ -1,24 +1,13 @@
-import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { FileAction, PlannedFile } from '../../src/import/file-plan.js';
+import type { FileAction } from '../../src/import/file-plan.js';
 import { StagedFiles } from '../../src/import/staged-files.js';
+import { plannedFile } from '../support/planned-file.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const STAMP = '2026-11-23T00-00-00-000Z';
-
-function planned(target: string, targetPath: string, text: string, action: FileAction): PlannedFile {
-  return {
-    bundlePath: `stack/${targetPath}`,
-    targetPath,
-    absolute: path.join(target, ...targetPath.split('/')),
-    sha256: createHash('sha256').update(text).digest('hex'),
-    size: Buffer.byteLength(text),
-    action,
-  };
-}
 
 /** Every file under `dir` with its text, by relative path (the staging folder included, if any). */
 async function tree(dir: string): Promise<Record<string, string>> {
@@ -48,7 +37,7 @@ async function stage(target: string): Promise<StagedFiles> {
     ['conf/new.yml', 'new: true\n', 'create'],
   ];
   for (const [file, text, action] of files) {
-    await staged.write(planned(target, file, text, action), Readable.from([text]));
+    await staged.write(plannedFile(target, file, text, action), Readable.from([text]));
   }
   await staged.writeMade('.env', 'SECRET=generated\n', { mode: 0o600, onlyIfAbsent: true });
   await staged.writeMade('import-report.json', '{}\n');
