@@ -3,6 +3,7 @@ import path from 'node:path';
 import { OfflineError } from '../errors.js';
 import { assertSafeRelativePath } from '../fs/safe-path.js';
 import { parseYaml } from '../fs/yaml.js';
+import { resolveEncoding } from '../tiktoken/registry.js';
 import type { GeneratedValue } from './manifest.js';
 
 export const DEFINITION_FILE = 'bundle.yaml';
@@ -69,6 +70,20 @@ class FieldReader {
     if (value === undefined || value === null) return [];
     if (!Array.isArray(value)) this.fail(field, 'must be a list of strings', value);
     return value.map((item, i) => this.string(item, `${field}[${i}]`));
+  }
+
+  /** A tiktoken encoding, alias or model name the registry knows (checked here, not after a long build). */
+  encoding(name: string, index: number): string {
+    try {
+      resolveEncoding(name);
+    } catch (error) {
+      this.fail(
+        `tiktoken.encodings[${index}]`,
+        `is not a tiktoken encoding or model offline knows (known encodings: ${(error as OfflineError).expected})`,
+        name,
+      );
+    }
+    return name;
   }
 
   relativePath(value: unknown, field: string): string {
@@ -138,7 +153,7 @@ export function validateDefinition(raw: unknown, file: string): BundleDefinition
     ...(doc.profiles !== undefined && { profiles: read.stringList(doc.profiles, 'profiles') }),
     images: read.stringList(doc.images, 'images'),
     files: read.stringList(doc.files, 'files').map((f, i) => read.relativePath(f, `files[${i}]`)),
-    encodings: read.stringList(tiktoken.encodings, 'tiktoken.encodings'),
+    encodings: read.stringList(tiktoken.encodings, 'tiktoken.encodings').map((e, i) => read.encoding(e, i)),
     ...(doc.buildCache !== undefined && { buildCache: doc.buildCache as boolean }),
     ...(doc.pull !== undefined && { pull: doc.pull as PullPolicy }),
     ...(doc.platform !== undefined && { platform: read.string(doc.platform, 'platform') }),

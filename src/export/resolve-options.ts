@@ -10,6 +10,7 @@ import {
 import type { Compression } from '../bundle/layout.js';
 import { OfflineError } from '../errors.js';
 import { sourceEntry } from '../selfcontained/importer-build.js';
+import { resolveEncoding } from '../tiktoken/registry.js';
 import { type ExportOptions, projectNameFor } from './options.js';
 
 /** The export command's flags, as commander hands them over. */
@@ -60,6 +61,25 @@ function oneOf<T extends string>(
   return value as T;
 }
 
+/** --encodings: names the tiktoken registry knows, checked before any build (an empty list is refused). */
+function encodingsFlag(value: string): string[] {
+  const names = value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  if (names.length === 0) throw usage('--encodings names no encoding (give e.g. cl100k_base,o200k_base)');
+  for (const name of names) {
+    try {
+      resolveEncoding(name);
+    } catch (error) {
+      throw usage(
+        `--encodings: ${(error as Error).message} (known encodings: ${(error as OfflineError).expected})`,
+      );
+    }
+  }
+  return names;
+}
+
 /** Merges the bundle definition (when given) with the flags; flags win. */
 export async function resolveExportOptions(
   target: string | undefined,
@@ -93,12 +113,7 @@ export async function resolveExportOptions(
     ...(profiles && { profiles }),
     extraImages: definition?.images ?? [],
     files: definition?.files ?? [],
-    encodings: flags.encodings
-      ? flags.encodings
-          .split(',')
-          .map((e) => e.trim())
-          .filter(Boolean)
-      : (definition?.encodings ?? []),
+    encodings: flags.encodings ? encodingsFlag(flags.encodings) : (definition?.encodings ?? []),
     buildCache: flags.buildCache ?? definition?.buildCache ?? false,
     pull: oneOf(flags.pull, PULLS, '--pull') ?? definition?.pull ?? 'missing',
     ...(platform && { platform }),

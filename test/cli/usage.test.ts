@@ -1,5 +1,8 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type CliResult, runCli } from '../support/cli.js';
+import { tempDir } from '../support/temp-dir.js';
 
 /** The subcommand names listed under "Commands:" in a help text, without commander's own "help". */
 function commandsIn(help: string): string[] {
@@ -60,6 +63,31 @@ describe('offline usage errors (CLI)', () => {
     expect(result.code).toBe(2);
     expect(result.json).toMatchObject({ ok: false, error: { code: 'EUSAGE', message: expect.any(String) } });
     expect(result.stdout.trim().startsWith('{')).toBe(true);
+  });
+});
+
+describe('offline export: tiktoken encodings checked before any work (CLI)', () => {
+  it.each([
+    ['--encodings cl100k_base,cl100k', ['--encodings', 'cl100k_base,cl100k'], /--encodings: .*"cl100k"/],
+    ['--encodings ""', ['--encodings', ' , '], /--encodings names no encoding/],
+    ['a bundle.yaml naming cl100k', [], /"tiktoken\.encodings\[1\]" is not a tiktoken encoding/],
+  ])('%s: EUSAGE, exit 2, before the engine is reached', async (_what, flags, message) => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'docker-compose.yml'), 'services:\n  web:\n    image: busybox\n');
+    await writeFile(
+      path.join(dir, 'bundle.yaml'),
+      'name: typo\nversion: "1"\ntiktoken:\n  encodings: [o200k_base, cl100k]\n',
+    );
+    const target = flags.length > 0 ? ['-f', path.join(dir, 'docker-compose.yml'), '--name', 'typo'] : [dir];
+    // No engine answers there: reaching it would give EDOCKER_UNREACHABLE (exit 4), not the usage error.
+    const result = await runCli(['export', ...target, ...flags, '--out', dir, '--json'], {
+      env: { DOCKER_HOST: `unix://${path.join(dir, 'no-engine.sock')}` },
+    });
+    expect(result.code).toBe(2);
+    expect(result.json).toMatchObject({
+      ok: false,
+      error: { code: 'EUSAGE', message: expect.stringMatching(message) },
+    });
   });
 });
 

@@ -55,6 +55,10 @@ describe('bundle.yaml', () => {
       [{ name: 'demo', version: '1', pull: 'sometimes' }, /"pull" must be one of missing, always, never/],
       [{ name: 'demo', version: '1', files: ['../etc/passwd'] }, /"files\[0\]" must be a relative path/],
       [{ name: 'demo', version: '1', buildCache: 'yes' }, /"buildCache" must be true or false/],
+      [
+        { name: 'demo', version: '1', tiktoken: { encodings: ['cl100k_base', 'cl100k'] } },
+        /"tiktoken.encodings\[1\]" is not a tiktoken encoding or model offline knows/,
+      ],
       [{ name: 'demo', version: '1', colour: 'red' }, /"colour" is not a known field/],
       [
         { name: 'demo', version: '1', env: { template: '.env.example', generate: { K: { kind: 'rot13' } } } },
