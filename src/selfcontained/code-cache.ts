@@ -73,7 +73,10 @@ export function writeCodeCache(file: string, data: Buffer): void {
     renameSync(temp, file);
     pruneOldBuilds(file);
   } catch {
-    rmSync(temp, { force: true });
+    // Even the clean-up may fail (a cache folder this user cannot search): still silent.
+    try {
+      rmSync(temp, { force: true });
+    } catch {}
   }
 }
 

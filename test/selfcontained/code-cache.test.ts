@@ -177,15 +177,18 @@ describe('offline.mjs runs through the code cache', () => {
     const args = ['verify', missing, '--json'];
     const fromSource = await runCli(args);
     expect(fromSource.code).toBeGreaterThan(0);
-    // Unwritable three ways: off; a folder mkdir cannot make (/proc, where a recursive mkdir never ends); a cache
-    // name a folder already takes, so the temp file is written and its rename fails.
+    // Unwritable four ways: off; a folder mkdir cannot make (/proc, where a recursive mkdir never ends); a path
+    // through a plain file (even removing the temp file fails there, ENOTDIR); a cache name a folder already
+    // takes, so the temp file is written and its rename fails.
     const blocked = path.join(work, 'blocked');
     const source = extractCli(await readFile(bin, 'latin1')) ?? '';
     const taken = codeCacheFile(createHash('sha256').update(source).digest('hex'), args, {
       OFFLINE_CODE_CACHE: blocked,
     }) as string;
     await mkdir(path.join(taken, 'inside'), { recursive: true });
-    for (const setting of ['off', '/proc/offline-cannot-write-here', blocked]) {
+    const aFile = path.join(work, 'a-file');
+    await writeFile(aFile, 'not a folder\n');
+    for (const setting of ['off', '/proc/offline-cannot-write-here', path.join(aFile, 'cache'), blocked]) {
       const run = await shortRun(args, { OFFLINE_CODE_CACHE: setting });
       expect(run.code).toBe(fromSource.code);
       expect(run.json).toEqual(fromSource.json);
