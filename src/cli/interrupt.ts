@@ -1,13 +1,21 @@
 import { OfflineError } from '../errors.js';
 import type { Output } from './output.js';
 
-/** The exit code after Ctrl-C, as a shell reports a process that SIGINT ended. */
-export const SIGINT_EXIT = 130;
+/**
+ * The signals that stop a command with its clean-up, and the exit code after each (128 + its number, as a shell
+ * reports a process the signal ended): Ctrl-C, `kill` or `systemctl stop`, a closed terminal or ssh session.
+ */
+export const STOP_SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+
+/** The exit code after Ctrl-C. */
+export const SIGINT_EXIT = STOP_SIGNALS.SIGINT;
+
+type StopSignal = keyof typeof STOP_SIGNALS;
 
 /**
- * Runs a command's work with Ctrl-C turned into an abort of the signal it gets: `message` says what happens
- * now, the work stops and undoes what it must, and the exit code is 130. Only the first Ctrl-C is caught: a
- * second one ends the process at once, as it would without this.
+ * Runs a command's work with Ctrl-C (or SIGTERM, SIGHUP) turned into an abort of the signal it gets: `message`
+ * says what happens now, the work stops and undoes what it must, and the exit code is the signal's. Only the
+ * first signal is caught: a second one of any kind ends the process at once, as it would without this.
  */
 export async function interruptible<T>(
   output: Output,
@@ -15,17 +23,25 @@ export async function interruptible<T>(
   run: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const controller = new AbortController();
-  const onSigint = () => {
-    output.warn(`interrupted: ${message}`);
-    process.once('exit', () => {
-      process.exitCode = SIGINT_EXIT;
-    });
-    controller.abort(new OfflineError('EINTERNAL', 'interrupted (SIGINT)'));
+  const listeners = new Map<StopSignal, () => void>();
+  const stopListening = () => {
+    for (const [name, listener] of listeners) process.removeListener(name, listener);
   };
-  process.once('SIGINT', onSigint);
+  for (const name of Object.keys(STOP_SIGNALS) as StopSignal[]) {
+    const listener = () => {
+      stopListening();
+      output.warn(`interrupted (${name}): ${message}`);
+      process.once('exit', () => {
+        process.exitCode = STOP_SIGNALS[name];
+      });
+      controller.abort(new OfflineError('EINTERNAL', `interrupted (${name})`));
+    };
+    listeners.set(name, listener);
+    process.once(name, listener);
+  }
   try {
     return await run(controller.signal);
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    stopListening();
   }
 }

@@ -45,10 +45,14 @@ afterAll(async () => {
   await Promise.all(Object.values(fixtures).map((f) => f.cleanup()));
 });
 
-describe('import interrupted by Ctrl-C', () => {
-  it.each(['engine', 'load'] as const)(
-    'once an image is in the engine (%s order): exit 130, every image it loaded removed, nothing written',
-    async (order) => {
+describe('import interrupted by Ctrl-C (or SIGTERM)', () => {
+  it.each([
+    ['engine', 'SIGINT', 130],
+    ['load', 'SIGINT', 130],
+    ['load', 'SIGTERM', 143],
+  ] as const)(
+    'once an image is in the engine (%s order), %s: exit %i, every image it loaded removed, nothing written',
+    async (order, signal, exitCode) => {
       const fixture = fixtures[order];
       await removeImages(engine, images);
       const target = await tempDir();
@@ -69,9 +73,9 @@ describe('import interrupted by Ctrl-C', () => {
         if (!loaded) await new Promise((r) => setTimeout(r, 25));
       }
       expect(loaded, 'an image appeared in the engine during the import').toBe(true);
-      child.kill('SIGINT');
-      expect(await exited, stderr).toBe(130);
-      expect(stderr).toMatch(/interrupted/);
+      child.kill(signal);
+      expect(await exited, stderr).toBe(exitCode);
+      expect(stderr).toContain(`interrupted (${signal})`);
       for (const tag of images) expect(await engine.inspectImage(tag), tag).toBeUndefined();
       expect(await readdir(target)).toEqual([]);
     },
