@@ -16,9 +16,10 @@ const READ_CHUNK = 1024 * 1024;
 /**
  * Reads an extracted bundle folder (what `tar xzf` left) with the checks the archive reader makes
  * (docs/bundle-format.md section 4): manifest.json proven by checksums.sha256 first, then every listed file
- * in archive order, hashed while it streams to the handler and compared with both lists; files neither list
- * names (EUNLISTED, unless options.ignoreUnlisted says the import wrote them), listed files that are missing
- * (EMISSING), symlinks and other non-regular files (EUNSAFE_PATH, never followed) are reported.
+ * in archive order, hashed while it streams to the handler and compared with both lists. Files neither list
+ * names (EUNLISTED), symlinks and other non-regular files (EUNSAFE_PATH, never followed) are reported before
+ * any file is read, unless options.ignoreUnlisted says they are not the bundle's; listed files that are
+ * missing (EMISSING) as the read reaches them.
  */
 export async function readFolderBundle(
   location: BundleLocation,
@@ -38,7 +39,15 @@ export async function readFolderBundle(
     await readList(location.dir, MANIFEST_FILE, tree.files, where),
     await readList(location.dir, CHECKSUMS_FILE, tree.files, where),
   );
-  for (const problem of tree.unsafe) report(problem);
+  // The folder's listing is known whole: what is not the bundle's is reported before anything is read or loaded.
+  const foreign = (rel: string) =>
+    !lists.expected.has(rel) && options.ignoreUnlisted?.(rel, lists.manifest) === true;
+  for (const problem of tree.unsafe) if (!foreign(problem.file as string)) report(problem);
+  for (const rel of tree.files.keys()) {
+    if (rel === MANIFEST_FILE || rel === CHECKSUMS_FILE || lists.expected.has(rel) || foreign(rel)) continue;
+    const why = `in ${location.dir} but not in ${CHECKSUMS_FILE} or ${MANIFEST_FILE}`;
+    report(new OfflineError('EUNLISTED', `${rel}: ${why}`, { file: rel }));
+  }
   const verified: BundleReadResult['verified'] = [{ path: MANIFEST_FILE, ...lists.manifestDigest }];
   await handler.onLists?.(lists.manifest, lists.checksums);
   let bytes = lists.manifestDigest.size;
@@ -110,20 +119,6 @@ export async function readFolderBundle(
     }
     verified.push({ path: rel, sha256: digest.sha256, size: digest.size });
     await handler.onEntryVerified?.(rel, digest);
-  }
-  // The folder's listing is known whole, so files nobody listed are reported even when the read stopped early.
-  for (const rel of tree.files.keys()) {
-    if (rel === MANIFEST_FILE || rel === CHECKSUMS_FILE || lists.expected.has(rel)) continue;
-    if (options.ignoreUnlisted?.(rel, lists.manifest)) continue;
-    report(
-      new OfflineError(
-        'EUNLISTED',
-        `${rel}: in ${location.dir} but not in ${CHECKSUMS_FILE} or ${MANIFEST_FILE}`,
-        {
-          file: rel,
-        },
-      ),
-    );
   }
   return readOutcome(where, problems, lists, verified, stoppedBefore);
 }

@@ -53,7 +53,10 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /** Bytes read from the media so far. */
   onBytes?: (bytes: number) => void;
-  /** Extracted folders only: files neither list names that are not to be reported (an in-place import's). */
+  /**
+   * Extracted folders only: paths neither list names that are not to be reported, as unlisted files or as
+   * links and other non-regular files (what an import in place, or the stack running there, wrote).
+   */
   ignoreUnlisted?: (path: string, manifest: BundleManifest) => boolean;
 }
 

@@ -6,7 +6,7 @@ import type { Output } from '../cli/output.js';
 import type { DockerEngine } from '../docker/engine.js';
 import { removeEmptyFolders } from '../fs/remove-empty.js';
 import { parseTarget } from '../registry/target.js';
-import { importOutputs } from '../selfcontained/in-place.js';
+import { bundleFolderOutputs, explainInPlace, isInPlace } from '../selfcontained/in-place.js';
 import { startStack, waitForStack } from './compose-start.js';
 import { envTemplatePath } from './env-file.js';
 import { type PlannedFile, planFiles } from './file-plan.js';
@@ -17,7 +17,7 @@ import type { ImportOptions } from './options.js';
 import { checkDiskSpace, checkPlatforms } from './preflight.js';
 import { buildReport, type ImportReport, writeReport } from './report.js';
 import { StagedFiles } from './staged-files.js';
-import { isImageArchive, lastArchive, placedFile } from './target-layout.js';
+import { isImageArchive, isStackOrCache, lastArchive, placedFile } from './target-layout.js';
 
 /**
  * The import: locate the bundle, then one streaming read that checks every byte, sends image archives to the
@@ -63,9 +63,15 @@ export async function runImport(
   /** Set once the files are in place: a later failure (the stack not starting) undoes nothing. */
   let placed = false;
 
-  // An extracted folder may hold this import's target (in place): its outputs there are not "unlisted".
-  const inPlace = location.kind === 'folder' ? importOutputs(location.dir, options.target) : undefined;
-  const ignoreOwnOutputs = inPlace ? { ignoreUnlisted: inPlace } : {};
+  // In place (the target is the extracted folder's stack/), the bundle's own files (README.txt, the
+  // importers) stay next door: not copied into stack/.offline.
+  const placedHere =
+    location.kind === 'folder' && isInPlace(location.dir, options.target) ? isStackOrCache : () => true;
+  // An extracted folder may hold an import's outputs (and in stack/, a running stack's files): not "unlisted".
+  const ignoreOutputs =
+    location.kind === 'folder'
+      ? { ignoreUnlisted: await bundleFolderOutputs(location.dir, options.target) }
+      : {};
 
   try {
     const result = await readBundle(
@@ -82,7 +88,7 @@ export async function runImport(
           }
           await checkDiskSpace(m, version.rootDir, options.target, toLoad.size);
           planned = new Map(
-            (await planFiles(m, options.target, options.force)).map((f) => [f.bundlePath, f]),
+            (await planFiles(m, options.target, options.force, placedHere)).map((f) => [f.bundlePath, f]),
           );
           // The files the manifest names for later steps (the .env, compose up) must be ones it places.
           envTemplatePath(m, options.target);
@@ -122,7 +128,7 @@ export async function runImport(
           await staged.write(file, entry.stream, entry.executable);
         },
       },
-      { ...ignoreOwnOutputs, ...(signal && { signal }) },
+      { ...ignoreOutputs, ...(signal && { signal }) },
     );
     const m = result.manifest;
     if (result.stoppedBefore && !registry) {
@@ -188,7 +194,7 @@ export async function runImport(
         );
       }
     }
-    throw error;
+    throw location.kind === 'folder' ? explainInPlace(error, location.dir, options.target) : error;
   }
 }
 

@@ -1,9 +1,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { STACK_DIR } from '../../bundle/layout.js';
 import { locateBundle } from '../../bundle/locate.js';
 import { readBundle } from '../../bundle/reader.js';
-import { importOutputs } from '../../selfcontained/in-place.js';
+import { bundleFolderOutputs } from '../../selfcontained/in-place.js';
 import { BUNDLE_ARGUMENT } from '../bundle-argument.js';
 import { action } from '../run.js';
 
@@ -19,15 +18,9 @@ export function registerVerify(program: Command): void {
         if (location.kind === 'archive' && !location.sidecar)
           output.warn(`${location.archiveName}: no .sha256 sidecar; only the contents are checked`);
         // An extracted folder may hold an in-place import (its stack/ folder): those files are not "unlisted".
-        const inPlace =
-          location.kind === 'folder'
-            ? importOutputs(location.dir, path.join(location.dir, STACK_DIR))
-            : undefined;
-        const result = await readBundle(
-          location,
-          {},
-          { failFast: false, ...(inPlace && { ignoreUnlisted: inPlace }) },
-        );
+        const ignoreOutputs =
+          location.kind === 'folder' ? { ignoreUnlisted: await bundleFolderOutputs(location.dir) } : {};
+        const result = await readBundle(location, {}, { failFast: false, ...ignoreOutputs });
         const bytes = result.verified.reduce((sum, f) => sum + f.size, 0);
         return {
           data: {
