@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { composeUpCommand } from '../compose/up-command.js';
 import { shQuote } from '../selfcontained/sh-quote.js';
 import {
   BUILD_CACHE_ARCHIVE,
@@ -10,7 +11,6 @@ import {
   IMPORTER_BUNDLE,
   RUNTIME_EXECUTABLE,
   STACK_DIR,
-  sidecarFileName,
 } from './layout.js';
 import type { BundleManifest } from './manifest.js';
 
@@ -27,15 +27,14 @@ export interface ReadmeOptions {
  * file's `./tiktoken` mount finds it, and compose started with the manifest's project and profiles.
  */
 export function renderReadme(manifest: Omit<BundleManifest, 'files'>, options: ReadmeOptions): string {
+  const q = shQuote;
   const stem = bundleStem(manifest.name, manifest.version);
-  const gz = `${stem}.offline${EXTENSIONS.gzip}`;
-  const zst = `${stem}.offline${EXTENSIONS.zstd}`;
+  const gz = q(`${stem}.offline${EXTENSIONS.gzip}`);
+  const zst = q(`${stem}.offline${EXTENSIONS.zstd}`);
+  const tar = q(`${stem}.offline${EXTENSIONS.none}`);
   const composeDir = path.posix.dirname(manifest.compose.file);
-  const composeFile = path.posix.basename(manifest.compose.file);
   const fromCompose = (p: string) => path.posix.relative(composeDir, p) || '.';
   const hasCache = manifest.archives.some((a) => a.path === BUILD_CACHE_ARCHIVE);
-  const p = manifest.project;
-  const profiles = manifest.compose.profiles.map((name) => `--profile ${shQuote(name)} `).join('');
   const hasTiktoken = manifest.tiktoken.entries.length > 0;
   const placedTiktoken = path.posix.join(STACK_DIR, manifest.tiktoken.dir);
   const lines = [
@@ -50,41 +49,62 @@ export function renderReadme(manifest: Omit<BundleManifest, 'files'>, options: R
       : []),
     ...(options.importers.script ? [`With sh, coreutils and docker:  sh ${IMPORT_SCRIPT} --start`] : []),
     ...(options.importers.bundle || options.importers.script ? [''] : []),
-    'By hand, with GNU tar, coreutils and Docker >= 20.10 (lines starting with $ are commands):',
+    'By hand, with GNU tar, coreutils and Docker >= 20.10. Lines starting with $ are commands: type or paste',
+    'each one, without the $, as it is.',
     '',
-    '1. In the folder holding what you copied, check the copy (a part that fails is the one to copy again):',
-    `   $ sha256sum -c ${sidecarFileName(gz)}`,
-    `   (for a .tar.zst bundle: sha256sum -c ${sidecarFileName(zst)})`,
+    '1. In the folder holding what you copied, check the copy (a part that fails is the one to copy again).',
+    '   The sidecar ends in .tar.gz.sha256 (gzip, the default), .tar.zst.sha256 (zstd) or .tar.sha256 (not',
+    '   compressed); check the one you have:',
+    `   $ sha256sum -c ${gz}.sha256`,
+    `   $ sha256sum -c ${zst}.sha256`,
+    `   $ sha256sum -c ${tar}.sha256`,
     '',
-    '2. Extract, then go into the bundle folder. One file:',
+    '2. Extract, then go into the bundle folder. Parts (.part001, .part002, ...) are joined as a stream, no',
+    '   joined copy needed. gzip (.tar.gz), one file or parts:',
     `   $ tar xzf ${gz}`,
-    '   Split into parts (.part001, .part002, ...): join them as a stream, no joined copy needed:',
     `   $ cat ${gz}.part* | tar xzf -`,
-    '   zstd-compressed (.tar.zst, needs zstd):',
+    '   zstd (.tar.zst, needs zstd), one file or parts:',
     `   $ zstd -dc ${zst} | tar xf -`,
-    `   $ cd ${stem}`,
+    `   $ cat ${zst}.part* | zstd -dc | tar xf -`,
+    '   Not compressed (.tar), one file or parts:',
+    `   $ tar xf ${tar}`,
+    `   $ cat ${tar}.part* | tar xf -`,
+    '   Then:',
+    `   $ cd ${q(stem)}`,
     '',
     '3. Verify every file:',
     `   $ sha256sum -c ${CHECKSUMS_FILE}`,
     '',
     '4. Load the images:',
     `   $ docker load -i ${IMAGES_ARCHIVE}`,
-    ...(hasCache ? [`   $ docker load -i ${BUILD_CACHE_ARCHIVE}    (build caches, only for rebuilds)`] : []),
-    '',
-    '5. Start the stack:',
-    ...(hasTiktoken
+    ...(hasCache
       ? [
-          `   $ cp -RT ${manifest.tiktoken.dir} ${placedTiktoken}    (the tiktoken cache where offline import puts it, for the stack's ./${manifest.tiktoken.dir} mounts)`,
+          '   The build caches, needed only to rebuild a service:',
+          `   $ docker load -i ${BUILD_CACHE_ARCHIVE}`,
         ]
       : []),
-    `   $ cd ${composeDir}`,
-    ...(manifest.env
-      ? [`   $ cp -n ${fromCompose(manifest.env.template)} .env    (then set the secrets in .env)`]
+    '',
+    '5. Start the stack.',
+    ...(hasTiktoken
+      ? [
+          `   The tiktoken cache, where offline import puts it (for the stack's ./${manifest.tiktoken.dir} mounts):`,
+          `   $ cp -RT ${q(manifest.tiktoken.dir)} ${q(placedTiktoken)}`,
+        ]
       : []),
-    ...(hasTiktoken ? [`   $ export TIKTOKEN_CACHE_DIR="$(cd ${fromCompose(placedTiktoken)} && pwd)"`] : []),
-    `   $ docker compose -p ${p} -f ${composeFile} ${profiles}up -d --no-build`,
+    `   $ cd ${q(composeDir)}`,
+    ...(manifest.env
+      ? [
+          '   .env from the template, unless one exists (then set the secrets in .env):',
+          `   $ test -e .env || cp ${q(fromCompose(manifest.env.template))} .env`,
+        ]
+      : []),
+    ...(hasTiktoken
+      ? [`   $ export TIKTOKEN_CACHE_DIR="$(cd ${q(fromCompose(placedTiktoken))} && pwd)"`]
+      : []),
+    '   With compose v2:',
+    `   $ ${composeUpCommand(manifest, 'docker compose')}`,
     '   or, with compose v1:',
-    `   $ docker-compose -p ${p} -f ${composeFile} ${profiles}up -d --no-build`,
+    `   $ ${composeUpCommand(manifest, 'docker-compose')}`,
     '',
   ];
   return `${lines.join('\n')}\n`;

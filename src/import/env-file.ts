@@ -10,22 +10,27 @@ export function generateValue(spec: GeneratedValue): string {
 
 /**
  * Fills an env template: `KEY=` lines whose KEY is to be generated get a fresh value; keys the template lacks
- * are appended. Other lines stay as they are.
+ * are appended. Other lines stay as they are, and so do line ends (LF or CRLF). import.sh follows the same
+ * rules (envFunctions in src/selfcontained/import-script.ts).
  */
 export function fillEnvTemplate(template: string, generate: Record<string, GeneratedValue>): string {
   const done = new Set<string>();
+  // A CRLF template keeps its line ends: the CR is no part of a value.
+  const cr = template.includes('\r\n') ? '\r' : '';
   const lines = template.split('\n').map((line) => {
-    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    const body = line.endsWith('\r') ? line.slice(0, -1) : line;
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(body);
     const key = match?.[1];
     const spec = key ? generate[key] : undefined;
     if (!key || !spec) return line;
     done.add(key);
     const value = (match?.[2] ?? '').trim();
-    return value === '' || /^(change-?me|<.*>|""|'')$/i.test(value) ? `${key}=${generateValue(spec)}` : line;
+    const placeholder = value === '' || /^(change-?me|<.*>|""|'')$/i.test(value);
+    return placeholder ? `${key}=${generateValue(spec)}${line.slice(body.length)}` : line;
   });
   const missing = Object.entries(generate).filter(([key]) => !done.has(key));
   if (missing.length > 0 && lines.at(-1) !== '') lines.push('');
-  for (const [key, spec] of missing) lines.splice(lines.length - 1, 0, `${key}=${generateValue(spec)}`);
+  for (const [key, spec] of missing) lines.splice(lines.length - 1, 0, `${key}=${generateValue(spec)}${cr}`);
   return lines.join('\n');
 }
 

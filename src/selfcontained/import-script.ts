@@ -8,8 +8,15 @@ import {
   STACK_DIR,
 } from '../bundle/layout.js';
 import type { BundleManifest, GeneratedValue } from '../bundle/manifest.js';
+import { composeUpCommand } from '../compose/up-command.js';
 import { OfflineError } from '../errors.js';
 import { shQuote } from './sh-quote.js';
+
+/** The manifest as it is when the importers are made: before files[] is known. */
+type ManifestHead = Omit<BundleManifest, 'files'>;
+
+/** The folder under the target where an importer keeps the bundle's manifest (src/import/target-layout.ts). */
+const MANIFEST_COPY_DIR = '.offline';
 
 /** POSIX sh that prints a fresh value of the kind offline's import generates (coreutils and /proc only). */
 export function secretCommand(spec: GeneratedValue): string {
@@ -19,13 +26,73 @@ export function secretCommand(spec: GeneratedValue): string {
 }
 
 /**
+ * sh functions of import.sh that make .env by the rules of src/import/env-file.ts (fillEnvTemplate), so both
+ * importers make the same file: `make_env TEMPLATE` prints it. A `[export] KEY = value` line of a key to
+ * generate whose value, trimmed, is empty, changeme or change-me (any case), <...>, "" or '' becomes
+ * KEY=<fresh value>; every other line stays as it is; keys no line names are appended (after a newline when
+ * the template lacks a final one). Whitespace is what JavaScript's \s is in ASCII (space, tab, CR, VT, FF) plus
+ * a UTF-8 BOM. A CRLF template keeps its line ends (appended lines get them too); a CR inside a value makes the
+ * line no `KEY=value` line, as JavaScript's `.` does not match it.
+ */
+export function envFunctions(generate: Record<string, GeneratedValue>): string[] {
+  const keys = Object.entries(generate);
+  return [
+    `WS=$(printf ' \\t\\r\\v\\f.'); WS=\${WS%.}`,
+    "CR=$(printf '\\r')",
+    "BOM=$(printf '\\357\\273\\277')",
+    `lstrip() { t=$1; while :; do case "$t" in ["$WS"]*) t=\${t#?} ;; "$BOM"*) t=\${t#"$BOM"} ;; *) return 0 ;; esac; done; }`,
+    `rstrip() { t=$1; while :; do case "$t" in *["$WS"]) t=\${t%?} ;; *"$BOM") t=\${t%"$BOM"} ;; *) return 0 ;; esac; done; }`,
+    '# Sets k and v to the key and the trimmed value of a `[export] KEY = value` line; 1 for any other line.',
+    'env_kv() {',
+    '  case "$1" in *=*) ;; *) return 1 ;; esac',
+    `  lstrip "\${1%%=*}"; rstrip "$t"; k=$t`,
+    `  case "$k" in export["$WS"]*) lstrip "\${k#export}"; k=$t ;; esac`,
+    `  lstrip "\${1#*=}"`,
+    '  case "$t" in *"$CR"*) return 1 ;; esac',
+    '  rstrip "$t"; v=$t',
+    '}',
+    'placeholder() {',
+    `  case "$1" in ""|[Cc][Hh][Aa][Nn][Gg][Ee][Mm][Ee]|[Cc][Hh][Aa][Nn][Gg][Ee]-[Mm][Ee]|\\"\\"|\\'\\'|\\<*\\>) return 0 ;; esac`,
+    '  return 1',
+    '}',
+    'make_env() {',
+    ...keys.map(([key]) => `  done_${key}=0`),
+    '  end=1; crlf=',
+    '  while :; do',
+    '    if ! IFS= read -r line; then [ -n "$line" ] || break; end=0; fi',
+    `    case "$line" in *"$CR") line=\${line%"$CR"}; cr=$CR; [ "$end" = 0 ] || crlf=$CR ;; *) cr= ;; esac`,
+    '    out=$line$cr',
+    ...(keys.length > 0
+      ? [
+          '    if env_kv "$line"; then',
+          '      case "$k" in',
+          ...keys.map(
+            ([key, spec]) =>
+              `        ${key}) done_${key}=1; if placeholder "$v"; then out="${key}=$(${secretCommand(spec)})$cr"; fi ;;`,
+          ),
+          '      esac',
+          '    fi',
+        ]
+      : []),
+    `    if [ "$end" = 1 ]; then printf '%s\\n' "$out"; else printf '%s' "$out"; break; fi`,
+    '  done < "$1"',
+    ...keys.map(
+      ([key, spec]) =>
+        `  if [ "$done_${key}" = 0 ]; then [ "$end" = 1 ] || { echo; end=1; }; printf '%s=%s%s\\n' ${key} "$(${secretCommand(spec)})" "$crlf"; fi`,
+    ),
+    '}',
+  ];
+}
+
+/**
  * The bundle's import.sh: imports it on a host with only sh, coreutils and docker, the way `offline import`
  * does from an extracted folder: verify every file with sha256sum -c, docker load, place the stack files and
- * the tiktoken cache in TARGET (default: the bundle's stack/ folder, in place), create .env from the template
- * with generated secrets only when none exists, and with --start run whichever compose is installed. Every
- * value is baked in from the manifest, so the script parses no JSON. Stops at the first error with its message.
+ * the tiktoken cache in TARGET (default: the bundle's stack/ folder, in place; any other folder inside the
+ * bundle is refused), keep the manifest as .offline/manifest.json, create .env from the template with
+ * generated secrets only when none exists, and with --start run whichever compose is installed. Every value
+ * is baked in from the manifest, so the script parses no JSON. Stops at the first error with its message.
  */
-export function renderImportScript(manifest: Omit<BundleManifest, 'files'>): string {
+export function renderImportScript(manifest: ManifestHead): string {
   const q = shQuote;
   const composeDir = path.posix.dirname(manifest.compose.file);
   if (composeDir !== STACK_DIR) {
@@ -37,9 +104,7 @@ export function renderImportScript(manifest: Omit<BundleManifest, 'files'>): str
       },
     );
   }
-  const composeFile = path.posix.basename(manifest.compose.file);
   const hasCache = manifest.archives.some((a) => a.path === BUILD_CACHE_ARCHIVE);
-  const profiles = manifest.compose.profiles.map((p) => `--profile ${q(p)} `).join('');
   const template = manifest.env ? path.posix.relative(STACK_DIR, manifest.env.template) : undefined;
   const generate = Object.entries(manifest.env?.generate ?? {});
   for (const [key] of generate) {
@@ -54,31 +119,61 @@ export function renderImportScript(manifest: Omit<BundleManifest, 'files'>): str
     }
   }
   const tiktoken = manifest.tiktoken.entries.length > 0 ? manifest.tiktoken.dir : undefined;
+  const usage = `sh ${IMPORT_SCRIPT} [--start] [TARGET]`;
   const lines = [
     '#!/bin/sh',
     `# ${IMPORT_SCRIPT}: imports ${manifest.name} ${manifest.version} with only sh, coreutils and docker.`,
     `# Made by ${manifest.tool.name} ${manifest.tool.version}. Run it inside the extracted bundle folder:`,
-    '#   sh import.sh [--start] [TARGET]',
-    "# TARGET (default: this bundle's stack/ folder, in place) receives the stack files, tiktoken/ and .env.",
+    `#   ${usage}`,
+    "# TARGET (default: this bundle's stack/ folder, in place; a folder outside the bundle folder otherwise)",
+    '# receives the stack files, tiktoken/, .env and .offline/manifest.json.',
     'set -eu',
     '',
     'say() { printf \'import.sh: %s\\n\' "$*" >&2; }',
     'die() { printf \'import.sh: error: %s\\n\' "$*" >&2; exit 1; }',
     'trap \'rc=$?; [ "$rc" -eq 0 ] || printf "import.sh: stopped (exit %s); nothing after that step was done\\n" "$rc" >&2\' EXIT',
+    '# Quotes a value for sh, for the command lines this script prints.',
+    'Q="\'"',
+    `sq() { s=$1; r=; while :; do case "$s" in *"$Q"*) p=\${s%%"$Q"*}; r=$r$p$Q\\\\$Q$Q; s=\${s#*"$Q"} ;; *) break ;; esac; done; printf "'%s%s'" "$r" "$s"; }`,
+    '# The physical path a folder has or would have: its nearest existing parent resolved, the rest appended.',
+    'real_path() {',
+    '  d=$1; rest=',
+    '  while [ ! -d "$d" ]; do rest=/$(basename "$d")$rest; d=$(dirname "$d"); done',
+    '  printf \'%s%s\\n\' "$(cd "$d" && pwd -P)" "$rest"',
+    '}',
+    '# copy_new FROM TO: copies each file of FROM that TO lacks (folders made as needed); files already there are',
+    "# left for the check against the bundle's sums (no cp -n: coreutils 9.2-9.4 fail when it skips a file).",
+    'copy_new() {',
+    '  mkdir -p "$2" || return 1',
+    '  for f in "$1"/* "$1"/.[!.]* "$1"/..?*; do',
+    `    if [ -d "$f" ]; then copy_new "$f" "$2/\${f##*/}" || return 1`,
+    `    elif [ -f "$f" ] && [ ! -e "$2/\${f##*/}" ] && [ ! -L "$2/\${f##*/}" ]; then cp "$f" "$2/\${f##*/}" || return 1`,
+    '    fi',
+    '  done',
+    '}',
+    ...(template ? envFunctions(Object.fromEntries(generate)) : []),
     '',
     'START=0',
     'TARGET=',
     'for arg in "$@"; do',
     '  case "$arg" in',
     '    --start) START=1 ;;',
-    `    -h|--help) printf 'usage: sh ${IMPORT_SCRIPT} [--start] [TARGET]\\n'; exit 0 ;;`,
-    '    -*) die "unknown option $arg (usage: sh import.sh [--start] [TARGET])" ;;',
+    `    -h|--help) printf 'usage: ${usage}\\n'; exit 0 ;;`,
+    `    -*) die "unknown option $arg (usage: ${usage})" ;;`,
     '    *) [ -z "$TARGET" ] || die "only one TARGET folder"; TARGET=$arg ;;',
     '  esac',
     'done',
     'case "$TARGET" in ""|/*) ;; *) TARGET="$PWD/$TARGET" ;; esac',
     'cd "$(dirname "$0")" || die "cannot enter the bundle folder"',
     `[ -f ${MANIFEST_FILE} ] && [ -f ${CHECKSUMS_FILE} ] || die "run this inside the extracted bundle folder (no ${MANIFEST_FILE} / ${CHECKSUMS_FILE} here)"`,
+    'BUNDLE=$(pwd -P)',
+    '# The stack spread over the bundle folder would make it a bundle no importer reads (files no list names).',
+    'if [ -n "$TARGET" ]; then',
+    '  case "$(real_path "$TARGET")/" in',
+    `    "$BUNDLE/${STACK_DIR}/") ;;`,
+    `    "$BUNDLE"/*) die "TARGET $TARGET is inside the bundle folder $BUNDLE: give a folder outside it, or none to place the stack in ${STACK_DIR}/ (usage: ${usage})" ;;`,
+    '  esac',
+    'fi',
     'command -v sha256sum >/dev/null 2>&1 || die "sha256sum not found (GNU coreutils)"',
     'command -v docker >/dev/null 2>&1 || die "docker not found"',
     '# Only regular files and folders: a symbolic link (which sha256sum -c would follow) is refused.',
@@ -99,24 +194,22 @@ export function renderImportScript(manifest: Omit<BundleManifest, 'files'>): str
       ? [`docker load -i ${BUILD_CACHE_ARCHIVE} || die "docker load -i ${BUILD_CACHE_ARCHIVE} failed"`]
       : []),
     '',
-    `SRC=$(cd ${STACK_DIR} && pwd)`,
+    `SRC=$(cd ${STACK_DIR} && pwd -P)`,
     'if [ -z "$TARGET" ]; then TARGET=$SRC; fi',
     'mkdir -p "$TARGET" || die "cannot create $TARGET"',
-    'TARGET=$(cd "$TARGET" && pwd)',
+    'TARGET=$(cd "$TARGET" && pwd -P)',
     'say "3/5 placing the stack files in $TARGET"',
-    "# Files already there are kept (cp -n), then every placed file is checked against the bundle's sums.",
-    `if [ "$TARGET" != "$SRC" ]; then cp -R -n ${STACK_DIR}/. "$TARGET/" || die "copying the stack files to $TARGET failed"; fi`,
+    "# Files already there are kept, then every placed file is checked against the bundle's sums.",
+    `if [ "$TARGET" != "$SRC" ]; then copy_new ${STACK_DIR} "$TARGET" || die "copying the stack files to $TARGET failed"; fi`,
     ...(tiktoken
-      ? [
-          `mkdir -p "$TARGET/${tiktoken}" && cp -R -n ${tiktoken}/. "$TARGET/${tiktoken}/" || die "copying ${tiktoken}/ to $TARGET failed"`,
-        ]
+      ? [`copy_new ${q(tiktoken)} "$TARGET"/${q(tiktoken)} || die "copying ${tiktoken}/ to $TARGET failed"`]
       : []),
     'LIST="$TARGET/.import-sh-sums.$$"',
     `while IFS= read -r line; do`,
     `  sum=\${line%%  *}; file=\${line#*  }`,
     '  case "$file" in',
     `    ${STACK_DIR}/*) printf '%s  %s\\n' "$sum" "\${file#${STACK_DIR}/}" ;;`,
-    ...(tiktoken ? [`    ${tiktoken}/*) printf '%s  %s\\n' "$sum" "$file" ;;`] : []),
+    ...(tiktoken ? [`    ${q(tiktoken)}/*) printf '%s  %s\\n' "$sum" "$file" ;;`] : []),
     '  esac',
     `done < ${CHECKSUMS_FILE} > "$LIST"`,
     'if ! (cd "$TARGET" && sha256sum --quiet -c "$LIST" >&2); then',
@@ -124,28 +217,18 @@ export function renderImportScript(manifest: Omit<BundleManifest, 'files'>): str
     '  die "files in $TARGET differ from the bundle (named above): move them away and run again"',
     'fi',
     'rm -f "$LIST"',
+    `# The manifest, kept as offline import keeps it: for \`offline rebuild\` and the next import.`,
+    `COPY="$TARGET/${MANIFEST_COPY_DIR}/${MANIFEST_FILE}"`,
+    `mkdir -p "$TARGET/${MANIFEST_COPY_DIR}" && cp ${MANIFEST_FILE} "$COPY.$$" && mv -f "$COPY.$$" "$COPY" || die "keeping ${MANIFEST_FILE} as $COPY failed"`,
     '',
     ...(template
       ? [
           'say "4/5 .env"',
-          'if [ -e "$TARGET/.env" ]; then',
+          'if [ -e "$TARGET/.env" ] || [ -L "$TARGET/.env" ]; then',
           '  say "$TARGET/.env exists: left as it is"',
           'else',
-          ...generate.map(([key]) => `  done_${key}=0`),
           '  old_umask=$(umask); umask 077',
-          '  while IFS= read -r line || [ -n "$line" ]; do',
-          '    case "$line" in',
-          ...generate.map(
-            ([key, spec]) =>
-              `      ${key}=|${key}=\\"\\"|${key}=\\'\\'|${key}=changeme|${key}=change-me|${key}=CHANGEME|${key}=\\<*\\>) printf '%s=%s\\n' ${key} "$(${secretCommand(spec)})"; done_${key}=1 ;;`,
-          ),
-          `      *) printf '%s\\n' "$line" ;;`,
-          '    esac',
-          `  done < "$TARGET/${template}" > "$TARGET/.env.tmp"`,
-          ...generate.map(
-            ([key, spec]) =>
-              `  [ "$done_${key}" = 1 ] || printf '%s=%s\\n' ${key} "$(${secretCommand(spec)})" >> "$TARGET/.env.tmp"`,
-          ),
+          `  make_env "$TARGET"/${q(template)} > "$TARGET/.env.tmp"`,
           '  mv "$TARGET/.env.tmp" "$TARGET/.env"',
           '  umask "$old_umask"',
           `  say "created $TARGET/.env from ${template}${generate.length > 0 ? ` with generated ${generate.map(([k]) => k).join(', ')}` : ''}"`,
@@ -153,22 +236,25 @@ export function renderImportScript(manifest: Omit<BundleManifest, 'files'>): str
         ]
       : ['say "4/5 .env: the bundle has no env template"']),
     ...(tiktoken
-      ? ['export TIKTOKEN_CACHE_DIR="$TARGET/tiktoken"', 'say "TIKTOKEN_CACHE_DIR=$TIKTOKEN_CACHE_DIR"']
+      ? [`export TIKTOKEN_CACHE_DIR="$TARGET"/${q(tiktoken)}`, 'say "TIKTOKEN_CACHE_DIR=$TIKTOKEN_CACHE_DIR"']
       : []),
     '',
+    '# One command starts the stack: printed when there is no --start, run with it.',
+    'COMPOSE_FOUND=1',
+    `if docker compose version >/dev/null 2>&1; then UP=${q(composeUpCommand(manifest, 'docker compose'))}`,
+    `elif command -v docker-compose >/dev/null 2>&1; then UP=${q(composeUpCommand(manifest, 'docker-compose'))}`,
+    `else COMPOSE_FOUND=0; UP=${q(composeUpCommand(manifest, 'docker compose'))}`,
+    'fi',
+    `START_CMD="cd $(sq "$TARGET") && ${tiktoken ? 'TIKTOKEN_CACHE_DIR=$(sq "$TIKTOKEN_CACHE_DIR") ' : ''}$UP"`,
     'if [ "$START" -eq 0 ]; then',
-    `  say "done. Start it with: cd \\"$TARGET\\" && docker compose -p ${q(manifest.project)} -f ${q(composeFile)} up -d (or sh import.sh --start)"`,
+    '  if [ "$COMPOSE_FOUND" = 1 ]; then say "done. Start it with this command (or run this script again with --start):"',
+    '  else say "done. No compose tool found (docker compose or docker-compose); with one installed, start it with:"; fi',
+    `  printf '  %s\\n' "$START_CMD" >&2`,
     '  exit 0',
     'fi',
-    'say "5/5 starting the stack"',
-    'cd "$TARGET"',
-    'if docker compose version >/dev/null 2>&1; then',
-    `  docker compose -p ${q(manifest.project)} -f ${q(composeFile)} ${profiles}up -d --no-build --pull never || die "docker compose up failed"`,
-    'elif command -v docker-compose >/dev/null 2>&1; then',
-    `  docker-compose -p ${q(manifest.project)} -f ${q(composeFile)} ${profiles}up -d --no-build || die "docker-compose up failed"`,
-    'else',
-    '  die "no compose tool found (docker compose or docker-compose); the images are loaded and the files placed"',
-    'fi',
+    '[ "$COMPOSE_FOUND" = 1 ] || die "no compose tool found (docker compose or docker-compose); the images are loaded and the files placed"',
+    'say "5/5 starting the stack: $START_CMD"',
+    'eval "$START_CMD" || die "starting the stack failed"',
     `say "started ${manifest.name} ${manifest.version} (project ${manifest.project})"`,
     '',
   ];
