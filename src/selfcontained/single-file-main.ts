@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { codeCacheFile, readCodeCache, writeCodeCache } from './code-cache.js';
 import { extractCli } from './embedded-cli.js';
+import { nodeTooOld } from './node-version.js';
 
 /**
  * A run this long may have had its start-up's bytecode dropped (a first import had), and its code cache would
@@ -18,6 +19,11 @@ import { extractCli } from './embedded-cli.js';
  */
 const LONG_RUN_MS = 2000;
 
+const tooOld = nodeTooOld(process.versions.node);
+if (tooOld !== undefined) {
+  process.stderr.write(`error: ${tooOld}\n`);
+  process.exit(1);
+}
 const file = fileURLToPath(import.meta.url);
 const source = extractCli(readFileSync(file, 'latin1'));
 if (source === undefined) {

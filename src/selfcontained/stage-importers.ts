@@ -4,10 +4,8 @@ import { IMPORT_SCRIPT, IMPORTER_BUNDLE } from '../bundle/layout.js';
 import type { BundleManifest, BundleRuntime } from '../bundle/manifest.js';
 import { renderImportScript } from './import-script.js';
 import { stageImporter } from './importer-source.js';
+import { IMPORTER_NODE } from './node-version.js';
 import { buildExecutable, EXECUTABLE_FILE } from './sea-build.js';
-
-/** The Node versions offline.mjs runs on. */
-export const IMPORTER_NODE = '>=20.17';
 
 /**
  * Writes the bundle's importers into the staging folder: offline.mjs (the whole CLI in one file), import.sh

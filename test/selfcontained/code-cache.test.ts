@@ -199,6 +199,23 @@ describe('offline.mjs runs through the code cache', () => {
     expect(await cached(taken)).toEqual(['inside']);
   });
 
+  it('on a Node older than 20.17 says so in one line, exit 1, before anything else', async () => {
+    const oldNode = path.join(work, 'old-node.cjs');
+    await writeFile(
+      oldNode,
+      "Object.defineProperty(process, 'versions', { value: { ...process.versions, node: '18.19.1' } });\n",
+    );
+    const run = await runCli(['--version'], {
+      bin,
+      env: { OFFLINE_CODE_CACHE: 'off', NODE_OPTIONS: `--require=${oldNode}` },
+    });
+    expect(run).toMatchObject({ code: 1, stdout: '' });
+    expect(run.stderr).toMatch(
+      /^error: offline needs Node 20\.17 or later, and this is Node 18\.19\.1; .*import\.sh/,
+    );
+    expect(run.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+  });
+
   it('a copy that lost the CLI it carries says so in one line, exit 1', async () => {
     const text = await readFile(bin, 'latin1');
     const cut = path.join(work, 'offline.mjs');
