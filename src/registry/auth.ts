@@ -54,6 +54,7 @@ export async function fetchToken(
   registry: string,
   agents: Parameters<typeof send>[1],
   signal?: AbortSignal,
+  idleTimeout?: number,
 ): Promise<string> {
   if (!challenge.realm) {
     throw new OfflineError('EREGISTRY', `${registry}: bearer challenge without a realm`, { file: registry });
@@ -69,6 +70,7 @@ export async function fetchToken(
       ...(signal && { signal }),
     },
     agents,
+    idleTimeout,
   );
   if (response.status === 401 || response.status === 403) throw authError(registry, credentials, response);
   if (response.status !== 200) {
@@ -77,9 +79,27 @@ export async function fetchToken(
       found: response.body.slice(0, 200),
     });
   }
-  const parsed = JSON.parse(response.body) as { token?: string; access_token?: string };
-  const token = parsed.token ?? parsed.access_token;
-  if (!token)
-    throw new OfflineError('EREGISTRY', `${url.origin}: token endpoint gave no token`, { file: url.origin });
+  const token = tokenOf(response.body);
+  if (!token) {
+    throw new OfflineError(
+      'EREGISTRY',
+      `${url.origin}${url.pathname}: the token endpoint answered no token`,
+      {
+        file: url.origin,
+        expected: 'JSON with a token',
+        found: response.body.slice(0, 100),
+      },
+    );
+  }
   return token;
+}
+
+function tokenOf(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { token?: unknown; access_token?: unknown } | null;
+    const token = parsed?.token ?? parsed?.access_token;
+    return typeof token === 'string' && token !== '' ? token : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -16,13 +16,15 @@ export interface BlobUploadOptions {
   state: UploadState;
   /** A repository of the same registry known to hold the blob: try a cross-repository mount first. */
   mountFrom?: string;
+  signal?: AbortSignal;
 }
 
 /**
  * Puts one blob into a repository unless it is there: HEAD first, then a cross-repository mount when another
  * repository has it, else a chunked upload (PATCH with Content-Range, then PUT ?digest=). The upload's location
  * and offset are saved after every chunk, so a push that was killed continues where the registry says it
- * stands (GET on the upload); an upload the registry no longer knows is started again.
+ * stands (GET on the upload); an upload the registry no longer knows is started again. A HEAD answered with any
+ * 2xx or 3xx means the blob is there: a registry whose storage redirects (S3, GCS, Azure) answers 307.
  */
 export async function pushBlob(
   client: RegistryClient,
@@ -30,12 +32,13 @@ export async function pushBlob(
   blob: Blob,
   options: BlobUploadOptions,
 ): Promise<BlobOutcome> {
+  const signal = options.signal;
   const blobPath = `/v2/${repository}/blobs/${blob.digest}`;
-  const head = await client.request({ method: 'HEAD', url: blobPath, repositories: [repository] });
-  if (head.status === 200) return 'present';
-  if (head.status !== 404) throw client.unexpected(`HEAD ${blobPath}`, head);
+  const head = await client.request({ method: 'HEAD', url: blobPath, repositories: [repository], signal });
+  if (head.status >= 200 && head.status < 400) return 'present';
+  if (head.status !== 404) throw client.unexpected(`HEAD ${blobPath}`, head, '200 or 404');
 
-  let upload: SavedUpload | undefined = await resume(client, repository, blob, options.state);
+  let upload: SavedUpload | undefined = await resume(client, repository, blob, options.state, signal);
   const resumed = upload !== undefined;
   if (!upload) {
     const from = options.mountFrom;
@@ -46,10 +49,11 @@ export async function pushBlob(
       url,
       repositories: from ? [repository, from] : [repository],
       headers: { 'content-length': '0' },
+      signal,
     });
     if (started.status === 201 && from) return 'mounted';
     const location = header(started, 'location');
-    if (started.status !== 202 || !location) throw client.unexpected(`POST ${url}`, started);
+    if (started.status !== 202 || !location) throw client.unexpected(`POST ${url}`, started, 202);
     upload = { location: absolute(client, location), offset: 0 };
   }
   const save = (current: SavedUpload) => options.state.save(client.origin, repository, blob.digest, current);
@@ -68,10 +72,11 @@ export async function pushBlob(
       },
       body: () => createReadStream(blob.file, { start, end }),
       countBytes: true,
+      signal,
     });
     const location = header(patched, 'location');
     if (patched.status !== 202 || !location)
-      throw client.unexpected(`PATCH upload of ${blob.digest}`, patched);
+      throw client.unexpected(`PATCH upload of ${blob.digest}`, patched, 202);
     upload = { location: absolute(client, location), offset: end + 1 };
     await save(upload);
   }
@@ -82,32 +87,45 @@ export async function pushBlob(
     url: done.toString(),
     repositories: [repository],
     headers: { 'content-length': '0' },
+    signal,
   });
-  if (put.status !== 201) throw client.unexpected(`PUT upload of ${blob.digest}`, put);
+  if (put.status !== 201) throw client.unexpected(`PUT upload of ${blob.digest}`, put, 201);
   await options.state.remove(client.origin, repository, blob.digest);
   return resumed ? 'resumed' : 'uploaded';
 }
 
-/** A saved upload the registry still knows, with the offset the registry reports (its Range header). */
-async function resume(client: RegistryClient, repository: string, blob: Blob, state: UploadState) {
+/**
+ * A saved upload the registry still knows, with the offset the registry reports (its Range header). The saved state
+ * is dropped only when the registry says so: the upload is unknown (404, 400) or holds no usable offset. Any other
+ * failure (a lost link, Ctrl-C, a refused login, a 5xx) is thrown and the state kept for the next run.
+ */
+async function resume(
+  client: RegistryClient,
+  repository: string,
+  blob: Blob,
+  state: UploadState,
+  signal: AbortSignal | undefined,
+) {
   const saved = await state.load(client.origin, repository, blob.digest);
   if (!saved) return undefined;
-  const status = await client
-    .request({ method: 'GET', url: saved.location, repositories: [repository] })
-    .catch(() => undefined);
-  const range = status && /^(?:bytes=)?0-(\d+)$/.exec(header(status, 'range') ?? '');
-  const location = status && header(status, 'location');
-  if (status?.status !== 204 || !range || !location) {
+  const status = await client.request({
+    method: 'GET',
+    url: saved.location,
+    repositories: [repository],
+    signal,
+  });
+  const forget = async () => {
     await state.remove(client.origin, repository, blob.digest);
     return undefined;
-  }
+  };
+  if (status.status === 404 || status.status === 400) return forget();
+  if (status.status !== 204) throw client.unexpected(`GET upload status of ${blob.digest}`, status, 204);
+  const range = /^(?:bytes=)?0-(\d+)$/.exec(header(status, 'range') ?? '');
+  if (!range) return forget();
   const received = Number(range[1]) + 1;
   // An empty upload reports 0-0 too; distribution cannot tell 0 bytes from 1, so start over when unsure.
-  if (received <= 1 || received > blob.size) {
-    await state.remove(client.origin, repository, blob.digest);
-    return undefined;
-  }
-  return { location: absolute(client, location), offset: received };
+  if (received <= 1 || received > blob.size) return forget();
+  return { location: absolute(client, header(status, 'location') ?? saved.location), offset: received };
 }
 
 function absolute(client: RegistryClient, location: string): string {

@@ -2,6 +2,7 @@ import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { rootCertificates } from 'node:tls';
 import { OfflineError } from '../errors.js';
 
 export interface HttpRequest {
@@ -15,6 +16,9 @@ export interface HttpRequest {
   onSent?: (bytes: number) => void;
 }
 
+/** How long a request may go without a byte either way before it fails (socket idle time), in ms. */
+export const DEFAULT_IDLE_TIMEOUT = 120_000;
+
 export interface HttpResponse {
   status: number;
   headers: IncomingHttpHeaders;
@@ -24,18 +28,29 @@ export interface HttpResponse {
 
 const MAX_BODY = 1024 * 1024;
 
-/** HTTP/HTTPS agents for one registry: keep-alive, and the extra CA for TLS when given. */
+/**
+ * HTTP/HTTPS agents for one registry: keep-alive, and for TLS the extra CA when given, trusted besides the
+ * usual roots (as Docker adds a registry's CA to the system pool), not instead of them.
+ */
 export function createAgents(ca?: Buffer): { http: http.Agent; https: https.Agent } {
   return {
     http: new http.Agent({ keepAlive: true, maxSockets: 8 }),
-    https: new https.Agent({ keepAlive: true, maxSockets: 8, ...(ca && { ca }) }),
+    https: new https.Agent({
+      keepAlive: true,
+      maxSockets: 8,
+      ...(ca && { ca: [...rootCertificates, ca.toString('utf8')] }),
+    }),
   };
 }
 
-/** One request; the body is streamed, never buffered. Network failures become EREGISTRY naming the URL. */
+/**
+ * One request; the body is streamed, never buffered. Network failures, and a connection silent both ways for
+ * `idleTimeout` ms (a registry that stalls), become EREGISTRY naming the URL.
+ */
 export function send(
   request: HttpRequest,
   agents: { http: http.Agent; https: https.Agent },
+  idleTimeout = DEFAULT_IDLE_TIMEOUT,
 ): Promise<HttpResponse> {
   const url = new URL(request.url);
   const secure = url.protocol === 'https:';
@@ -47,19 +62,26 @@ export function send(
       agent: secure ? agents.https : agents.http,
       signal: request.signal,
     });
+    let timedOut = false;
     const fail = (error: Error) => {
       if (request.signal?.aborted) return reject(request.signal.reason ?? error);
       reject(
         new OfflineError('EREGISTRY', `${request.method} ${url.origin}${url.pathname}: ${error.message}`, {
           file: url.origin,
-          hint: secure
-            ? 'check the address; a registry on plain HTTP needs --insecure, a private CA needs --ca FILE'
-            : 'check the address and that the registry is running',
+          hint: timedOut
+            ? 'the registry stopped answering; run the same command again to continue the uploads (--request-timeout SECONDS waits longer)'
+            : secure
+              ? 'check the address; a registry on plain HTTP needs --insecure, a private CA needs --ca FILE'
+              : 'check the address and that the registry is running',
           cause: error,
         }),
       );
     };
     req.on('error', fail);
+    req.setTimeout(idleTimeout, () => {
+      timedOut = true;
+      req.destroy(new Error(`nothing sent or received for ${idleTimeout / 1000} s`));
+    });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       let size = 0;

@@ -13,7 +13,7 @@ import { StagedFiles } from '../import/staged-files.js';
 import { MANIFEST_COPY } from '../import/target-layout.js';
 import type { Credentials } from './auth.js';
 import { RegistryClient } from './client.js';
-import { composeOverride, OVERRIDE_FILE, writeComposeOverride } from './compose-override.js';
+import { registryOverride, registryOverridePath, writeComposeOverride } from './compose-override.js';
 import { type ArchiveImage, spoolImageArchive } from './image-archive.js';
 import { type PushReport, pushImages } from './pusher.js';
 import { isStackFile } from './stack-files.js';
@@ -28,7 +28,9 @@ export interface PushRequest {
   credentials?: Credentials;
   chunkSize: number;
   concurrency: number;
-  /** Where to write the compose override, if anywhere. */
+  /** A request silent both ways this long (ms) fails with EREGISTRY. */
+  idleTimeout?: number;
+  /** Where to write the compose override, if anywhere (with stackDir: as well as beside the compose file). */
   composeOverride?: string;
   /**
    * Also place the bundle's stack files and tiktoken cache here, as an import does (a file the user changed is
@@ -45,9 +47,11 @@ export interface PushResult extends PushReport {
   /** The compose project the bundle names (a deploy's default stack name). */
   project: string;
   registry: string;
+  /** The override written: the composeOverride file when asked for one, else the one beside the stack. */
   composeOverride?: string;
-  /** With stackDir: the compose file placed there. */
+  /** With stackDir: the compose file placed there, and the override beside it. */
   composeFile?: string;
+  stackOverride?: string;
   /** With stackDir: the .env this run created from the bundle's template (absent when one existed). */
   envFile?: string;
   /** With stackDir: copies of changed files replaced with force. */
@@ -66,6 +70,7 @@ export async function runPush(request: PushRequest): Promise<PushResult> {
     ...(request.credentials && { credentials: request.credentials }),
     ...(ca && { ca }),
     ...(request.signal && { signal: request.signal }),
+    ...(request.idleTimeout !== undefined && { idleTimeout: request.idleTimeout }),
   });
   const spool = await mkdtemp(path.join(tmpdir(), 'offline-push-'));
   const staged = request.stackDir ? new StagedFiles(request.stackDir) : undefined;
@@ -116,11 +121,17 @@ export async function runPush(request: PushRequest): Promise<PushResult> {
         file: location.archiveName,
       });
     }
+    // Before anything is pushed: a service whose image the bundle lacks stops the run here.
+    const override =
+      request.composeOverride || request.stackDir
+        ? await registryOverride(manifest, composeText, target, request.registry)
+        : undefined;
     request.onStep?.(`pushing ${images.length} image(s) to ${target.host}`);
     const report = await pushImages(client, images, target, {
       chunkSize: request.chunkSize,
       concurrency: request.concurrency,
       state: new UploadState(),
+      ...(request.signal && { signal: request.signal }),
     });
     const result: PushResult = {
       bundle: { name: manifest.name, version: manifest.version },
@@ -133,23 +144,18 @@ export async function runPush(request: PushRequest): Promise<PushResult> {
       // with the stack's files and the manifest copy, all or none.
       const env = await stageEnvFile(manifest, request.stackDir, staged, planned);
       if (env) result.envFile = env;
+      if (override !== undefined) {
+        result.stackOverride = path.resolve(await staged.writeMade(registryOverridePath(manifest), override));
+      }
       await staged.writeMade(MANIFEST_COPY, jsonText(manifest));
       result.backups = await staged.commit(new Date().toISOString().replace(/[:.]/g, '-'));
       result.composeFile = path.resolve(request.stackDir, manifest.compose.file.replace(/^stack\//, ''));
     }
-    const overrideFile =
-      request.composeOverride ??
-      (result.composeFile && path.join(path.dirname(result.composeFile), OVERRIDE_FILE));
-    if (overrideFile) {
-      const references = new Map(
-        report.images.flatMap((i) => i.tags.map((t) => [t.source, t.reference] as const)),
-      );
-      await writeComposeOverride(
-        overrideFile,
-        await composeOverride(manifest, references, composeText, request.registry),
-      );
-      result.composeOverride = path.resolve(overrideFile);
+    if (override !== undefined && request.composeOverride) {
+      await writeComposeOverride(request.composeOverride, override);
     }
+    const written = request.composeOverride ?? result.stackOverride;
+    if (written) result.composeOverride = path.resolve(written);
     return result;
   } finally {
     client.close();

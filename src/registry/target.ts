@@ -33,6 +33,10 @@ export function parseTarget(text: string, insecure: boolean): RegistryTarget {
   if (/^[a-z]+:\/\//i.test(text)) throw usage('no scheme; use --insecure for plain HTTP');
   const [host = '', ...rest] = text.replace(/\/+$/, '').split('/');
   if (!HOST.test(host)) throw usage(`"${host}" is not a host name with an optional port`);
+  const port = /:(\d+)$/.exec(host)?.[1];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
+    throw usage(`port ${port} is not between 1 and 65535`);
+  }
   for (const part of rest)
     if (!COMPONENT.test(part)) throw usage(`"${part}" is not a valid repository path part`);
   return { host, prefix: rest.join('/'), scheme: insecure ? 'http' : 'https' };
@@ -44,18 +48,10 @@ export function parseTarget(text: string, insecure: boolean): RegistryTarget {
  * `HOST/PREFIX/nginx:1.25`.
  */
 export function mapTag(source: string, target: RegistryTarget): TagMapping {
-  const slash = source.lastIndexOf('/');
-  const colon = source.lastIndexOf(':');
-  const hasTag = colon > slash;
-  let name = hasTag ? source.slice(0, colon) : source;
-  const tag = hasTag ? source.slice(colon + 1) : 'latest';
-  const parts = name.split('/');
-  const first = parts[0] ?? '';
-  const hasDomain = parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost');
-  if (hasDomain) parts.shift();
-  const hub = !hasDomain || first === 'docker.io' || first === 'index.docker.io';
-  if (hub && parts.length > 1 && parts[0] === 'library') parts.shift();
-  name = parts.join('/');
+  const { domain, path: full, tag } = splitReference(source);
+  const parts = full.split('/');
+  if (domain === HUB && parts.length > 1 && parts[0] === 'library') parts.shift();
+  const name = parts.join('/');
   if (!parts.every((p) => COMPONENT.test(p)) || !TAG.test(tag)) {
     throw new OfflineError('EFORMAT', `image tag "${source}" cannot be mapped to a registry repository`, {
       file: source,
@@ -63,6 +59,45 @@ export function mapTag(source: string, target: RegistryTarget): TagMapping {
   }
   const repository = target.prefix ? `${target.prefix}/${name}` : name;
   return { source, repository, tag, reference: `${target.host}/${repository}:${tag}` };
+}
+
+/** Two different images that would get one registry name: the second push would replace the first. */
+export function sameTarget(reference: string, first: string, second: string): OfflineError {
+  return new OfflineError(
+    'EFORMAT',
+    `${first} and ${second} are different images but both map to ${reference}`,
+    {
+      file: reference,
+      hint: 'give the images names that differ after the registry host, and export again',
+    },
+  );
+}
+
+const HUB = 'docker.io';
+
+/** An image reference's registry (docker.io when it names none), repository path and tag (latest when none). */
+function splitReference(reference: string): { domain: string; path: string; tag: string } {
+  const slash = reference.lastIndexOf('/');
+  const colon = reference.lastIndexOf(':');
+  const hasTag = colon > slash;
+  const name = hasTag ? reference.slice(0, colon) : reference;
+  const tag = hasTag ? reference.slice(colon + 1) : 'latest';
+  const parts = name.split('/');
+  const first = parts[0] ?? '';
+  const hasDomain = parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost');
+  const domain = hasDomain ? (parts.shift() as string) : HUB;
+  return { domain: domain === 'index.docker.io' ? HUB : domain, path: parts.join('/'), tag };
+}
+
+/**
+ * The full name Docker gives a reference (its ParseNormalizedNamed): `x:1`, `library/x:1` and
+ * `docker.io/library/x:1` are all `docker.io/library/x:1`; `x` is `x:latest`. The archive's RepoTags are the short
+ * form, a compose file's `image:` is as written.
+ */
+export function normalizeReference(reference: string): string {
+  const { domain, path, tag } = splitReference(reference);
+  const full = domain === HUB && !path.includes('/') ? `library/${path}` : path;
+  return `${domain}/${full}:${tag}`;
 }
 
 export function baseUrl(target: RegistryTarget): string {

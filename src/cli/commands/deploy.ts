@@ -3,6 +3,7 @@ import { OfflineError } from '../../errors.js';
 import { runPush } from '../../registry/run-push.js';
 import { deployStack, waitForStack } from '../../registry/stack-deploy.js';
 import { BUNDLE_ARGUMENT } from '../bundle-argument.js';
+import { positiveWholeNumber } from '../option-values.js';
 import { action } from '../run.js';
 import {
   addRegistryOptions,
@@ -42,18 +43,18 @@ export function registerDeploy(program: Command): void {
         if (!flags.swarm) {
           throw new OfflineError('EUSAGE', 'deploy needs --swarm (the only orchestrator it deploys to)');
         }
-        const timeout = Number(flags.timeout);
+        const timeout = positiveWholeNumber('--timeout', flags.timeout);
         const request = await pushRequest(bundle, flags, output);
         const result = await interruptibleUpload(output, (signal) =>
           runPush({ ...request, signal, stackDir: flags.target, force: Boolean(flags.force) }),
         );
         const name = flags.name ?? result.project;
-        if (!result.composeFile || !result.composeOverride) {
+        if (!result.composeFile || !result.stackOverride) {
           throw new OfflineError('EFORMAT', `${bundle}: the bundle has no compose file to deploy`, {
             file: bundle,
           });
         }
-        await deployStack(name, result.composeFile, result.composeOverride);
+        await deployStack(name, result.composeFile, result.stackOverride);
         const services = await waitForStack(name, timeout);
         return {
           data: { ...result, stack: { name, services } },

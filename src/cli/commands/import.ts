@@ -4,6 +4,7 @@ import { runImport } from '../../import/run-import.js';
 import { defaultImportTarget } from '../../selfcontained/in-place.js';
 import { BUNDLE_ARGUMENT } from '../bundle-argument.js';
 import { interruptible } from '../interrupt.js';
+import { positiveWholeNumber } from '../option-values.js';
 import { action } from '../run.js';
 
 export function registerImport(program: Command): void {
@@ -35,12 +36,13 @@ export function registerImport(program: Command): void {
           bundle: string,
           flags: { target?: string; start?: boolean; timeout: string; force?: boolean; registry?: string },
         ) => {
+          const timeout = positiveWholeNumber('--timeout', flags.timeout);
           const engine = await connectDocker();
           const options = {
             bundle,
             target: flags.target ?? (await defaultImportTarget(bundle)),
             start: Boolean(flags.start),
-            timeout: Number(flags.timeout),
+            timeout,
             force: Boolean(flags.force),
             ...(flags.registry !== undefined && { registry: flags.registry }),
           };

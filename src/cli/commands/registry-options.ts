@@ -3,8 +3,10 @@ import type { Command } from 'commander';
 import { parseSize } from '../../bundle/size.js';
 import { OfflineError } from '../../errors.js';
 import { readCredentials } from '../../registry/credentials.js';
-import type { PushRequest } from '../../registry/run-push.js';
+import { DEFAULT_IDLE_TIMEOUT } from '../../registry/http.js';
+import type { PushRequest, PushResult } from '../../registry/run-push.js';
 import { interruptible } from '../interrupt.js';
+import { positiveWholeNumber } from '../option-values.js';
 import type { Output } from '../output.js';
 
 export interface RegistryFlags {
@@ -15,7 +17,10 @@ export interface RegistryFlags {
   passwordStdin?: boolean;
   chunkSize: string;
   concurrency: string;
+  requestTimeout?: string;
 }
+
+const MiB = 1024 * 1024;
 
 /** The options push and deploy share: where the registry is and how to log in and upload. */
 export function addRegistryOptions(command: Command): Command {
@@ -28,8 +33,29 @@ export function addRegistryOptions(command: Command): Command {
     .option('--ca <file>', 'a CA certificate (PEM) to trust for the registry TLS certificate')
     .option('--username <user>', 'registry user (or OFFLINE_REGISTRY_USER)')
     .option('--password-stdin', 'read the password from standard input (or OFFLINE_REGISTRY_PASSWORD)')
-    .option('--chunk-size <size>', 'bytes per upload request (PATCH)', '64M')
-    .option('--concurrency <n>', 'blobs uploaded at the same time', '3');
+    .option('--chunk-size <size>', 'bytes per upload request (PATCH), at least 1M', '64M')
+    .option('--concurrency <n>', 'blobs uploaded at the same time', '3')
+    .option(
+      '--request-timeout <seconds>',
+      `fail a registry request that sends and receives nothing this long (or OFFLINE_REGISTRY_TIMEOUT; default ${DEFAULT_IDLE_TIMEOUT / 1000})`,
+    );
+}
+
+/** --chunk-size: a size of at least 1 MiB (smaller chunks make a request per few bytes). */
+function chunkSize(text: string): number {
+  let bytes: number;
+  try {
+    bytes = parseSize(text);
+  } catch {
+    bytes = Number.NaN;
+  }
+  if (!(bytes >= MiB)) {
+    throw new OfflineError('EUSAGE', `--chunk-size "${text}" is not a size of at least 1M (e.g. 8M, 64M)`, {
+      expected: `>= ${MiB} bytes`,
+      found: text,
+    });
+  }
+  return bytes;
 }
 
 export async function pushRequest(
@@ -37,10 +63,16 @@ export async function pushRequest(
   flags: RegistryFlags,
   output: Output,
 ): Promise<PushRequest> {
-  const concurrency = Number(flags.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new OfflineError('EUSAGE', `--concurrency "${flags.concurrency}" is not a positive whole number`);
-  }
+  const concurrency = positiveWholeNumber('--concurrency', flags.concurrency);
+  const chunk = chunkSize(flags.chunkSize);
+  const timeoutText = flags.requestTimeout ?? process.env.OFFLINE_REGISTRY_TIMEOUT;
+  const timeout =
+    timeoutText === undefined
+      ? undefined
+      : positiveWholeNumber(
+          flags.requestTimeout === undefined ? 'OFFLINE_REGISTRY_TIMEOUT' : '--request-timeout',
+          timeoutText,
+        );
   const credentials = await readCredentials(flags);
   const silent = process.env.OFFLINE_SILENT === '1';
   return {
@@ -49,8 +81,9 @@ export async function pushRequest(
     insecure: Boolean(flags.insecure),
     ...(flags.ca && { ca: flags.ca }),
     ...(credentials && { credentials }),
-    chunkSize: parseSize(flags.chunkSize),
+    chunkSize: chunk,
     concurrency,
+    ...(timeout !== undefined && { idleTimeout: timeout * 1000 }),
     onStep: (message) => {
       if (!silent) output.info(message);
     },
@@ -66,17 +99,17 @@ export function interruptibleUpload<T>(output: Output, run: (signal: AbortSignal
 }
 
 /** The lines a person reads about a push. */
-export function pushSummary(
-  result: Awaited<ReturnType<typeof import('../../registry/run-push.js').runPush>>,
-) {
+export function pushSummary(result: PushResult) {
   const { blobs } = result;
   return [
     `pushed ${result.images.length} image(s) of ${result.bundle.name} ${result.bundle.version} to ${result.registry}`,
-    `  blobs: ${blobs.uploaded} uploaded, ${blobs.resumed} resumed, ${blobs.mounted} mounted, ${blobs.present} already there; ${result.bytesSent} bytes sent`,
+    `  blobs: ${blobs.uploaded} uploaded, ${blobs.resumed} resumed, ${blobs.mounted} mounted, ${blobs.present} already there; ${result.bytesSent} blob bytes sent`,
     ...result.images.flatMap((image) => image.tags.map((t) => `  ${t.reference}  ${image.id}`)),
     ...(result.untagged.length ? [`  not pushed (no tag): ${result.untagged.join(', ')}`] : []),
     ...(result.composeFile ? [`  stack files: ${path.dirname(result.composeFile)}`] : []),
-    ...(result.composeOverride ? [`  compose override: ${result.composeOverride}`] : []),
+    ...[...new Set([result.composeOverride, result.stackOverride])]
+      .filter((file) => file !== undefined)
+      .map((file) => `  compose override: ${file}`),
     ...(result.backups ?? []).map((b) => `  backed up a changed file: ${b}`),
   ];
 }

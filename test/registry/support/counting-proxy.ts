@@ -24,7 +24,17 @@ export interface CountingProxy {
    * and never answers the client: a chunk half sent when the client died.
    */
   cut?: (request: ProxyRequest) => number | undefined;
+  /** Answers a request itself, never forwarding it (e.g. a 401 from a front end, a 500). */
+  answer?: (request: ProxyRequest) => ProxyAnswer | undefined;
+  /** Changes the registry's answer (status, headers) before the client gets it; its body is kept. */
+  rewrite?: (request: ProxyRequest, answer: ProxyAnswer) => void;
   close(): Promise<void>;
+}
+
+export interface ProxyAnswer {
+  status: number;
+  headers: http.OutgoingHttpHeaders;
+  body?: string;
 }
 
 const isUpload = (r: ProxyRequest) =>
@@ -53,6 +63,12 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
       req.resume();
       return;
     }
+    const own = proxy.answer?.(request);
+    if (own) {
+      req.resume();
+      req.on('end', () => res.writeHead(own.status, own.headers).end(own.body));
+      return;
+    }
     const upload = isUpload(request);
     const limit = proxy.cut?.(request);
     const out = http.request(
@@ -60,7 +76,9 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
       { method: request.method, headers: req.headers },
       (answer) => {
         if (limit !== undefined) return void answer.resume();
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        const given: ProxyAnswer = { status: answer.statusCode ?? 502, headers: { ...answer.headers } };
+        proxy.rewrite?.(request, given);
+        res.writeHead(given.status, given.headers);
         answer.pipe(res);
       },
     );
