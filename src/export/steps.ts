@@ -147,6 +147,8 @@ export async function tiktokenStep(state: ExportState, report: Report): Promise<
     signal: state.signal,
     onProgress: (file, bytes) => report(`${file.plainName}: ${(bytes / 1048576).toFixed(1)} MiB`),
     onEvent: report,
+    // A file in TIKTOKEN_CACHE_DIR that is wrong is skipped (downloaded instead): the export's summary says so.
+    onWarn: state.warn,
   });
   state.tiktoken = files.map((f) => ({
     encoding: f.encoding,

@@ -7,23 +7,50 @@ export function formatLimit(ms: number): string {
   return `${ms} ms`;
 }
 
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+
+/**
+ * A duration as a user writes it: "600" (seconds), "90s", "20m", "20min", "1.5h", "500ms". Anything else, or
+ * zero, is EUSAGE naming `where` (the option or variable it came from).
+ */
+export function parseDuration(value: string, where: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|m|h)?\s*$/i.exec(value);
+  const ms = match ? Math.round(Number(match[1]) * (UNIT_MS[(match[2] ?? 's').toLowerCase()] ?? 1000)) : 0;
+  if (ms <= 0) {
+    throw new OfflineError('EUSAGE', `${where} "${value}": not a duration`, {
+      found: value,
+      expected: 'a duration such as 600 (seconds), 90s, 20m or 1h',
+    });
+  }
+  return ms;
+}
+
 export interface Deadline {
   signal: AbortSignal;
+  /** Milliseconds left before it passes (0 once it has). */
+  remainingMs(): number;
   /** Stops the timer once the work is done, so it keeps nothing alive and fires for nobody. */
   clear(): void;
 }
 
 /**
  * An overall deadline whose signal aborts with an ETIMEOUT saying which deadline passed and how long it was
- * (AbortSignal.timeout's reason is a bare DOMException, whose only detail is the number 23).
+ * (AbortSignal.timeout's reason is a bare DOMException, whose only detail is the number 23), with `hint`.
  */
-export function startDeadline(ms: number, what: string): Deadline {
+export function startDeadline(ms: number, what: string, hint?: string): Deadline {
   const controller = new AbortController();
+  const end = Date.now() + ms;
   const timer = setTimeout(() => {
     controller.abort(
-      new OfflineError('ETIMEOUT', `the overall deadline of ${formatLimit(ms)} for ${what} passed`),
+      new OfflineError('ETIMEOUT', `the overall deadline of ${formatLimit(ms)} for ${what} passed`, {
+        ...(hint !== undefined && { hint }),
+      }),
     );
   }, ms);
   timer.unref();
-  return { signal: controller.signal, clear: () => clearTimeout(timer) };
+  return {
+    signal: controller.signal,
+    remainingMs: () => Math.max(0, end - Date.now()),
+    clear: () => clearTimeout(timer),
+  };
 }

@@ -1,4 +1,5 @@
 import { OfflineError } from '../errors.js';
+import { encodingForModel } from './models.js';
 
 /** Where OpenAI publishes the files (tiktoken_ext/openai_public.py). */
 export const OPENAI_BASE_URL = 'https://openaipublic.blob.core.windows.net';
@@ -62,50 +63,36 @@ export const ENCODING_FILES: readonly EncodingFile[] = [
 
 export const DEFAULT_ENCODINGS = ['r50k_base', 'p50k_base', 'cl100k_base', 'o200k_base'] as const;
 
-/** Names that read another encoding's file. */
-const ALIASES: Record<string, string> = {
-  p50k_edit: 'p50k_base',
-  o200k_harmony: 'o200k_base',
-  // model names (tiktoken's MODEL_TO_ENCODING and prefixes)
-  'gpt-4o': 'o200k_base',
-  'gpt-4.1': 'o200k_base',
-  'gpt-5': 'o200k_base',
-  o1: 'o200k_base',
-  o3: 'o200k_base',
-  'o4-mini': 'o200k_base',
-  'gpt-oss': 'o200k_harmony',
-  'gpt-4': 'cl100k_base',
-  'gpt-3.5-turbo': 'cl100k_base',
-  'gpt-35-turbo': 'cl100k_base',
-  'text-embedding-ada-002': 'cl100k_base',
-  'text-embedding-3-small': 'cl100k_base',
-  'text-embedding-3-large': 'cl100k_base',
-  'text-davinci-003': 'p50k_base',
-  'text-davinci-002': 'p50k_base',
-  'code-davinci-002': 'p50k_base',
-  davinci: 'r50k_base',
-  curie: 'r50k_base',
-  babbage: 'r50k_base',
-  ada: 'r50k_base',
-};
+const KNOWN = [...new Set(ENCODING_FILES.map((f) => f.encoding))].join(', ');
 
-/** Longest model-name prefix first, so "gpt-4o-mini" is o200k and "gpt-4-turbo" is cl100k. */
-const PREFIXES = Object.keys(ALIASES).sort((a, b) => b.length - a.length);
+/** Encodings with no file of their own: they read another encoding's. */
+const SHARED_FILES: ReadonlyMap<string, string> = new Map([
+  ['p50k_edit', 'p50k_base'],
+  ['o200k_harmony', 'o200k_base'],
+]);
 
-/** An encoding, alias or model name -> the encoding whose files it needs. */
+/** An encoding or model name (tiktoken's tables, see models.ts) -> the encoding whose files it needs. */
 export function resolveEncoding(name: string): string {
   const key = name.trim();
-  if (ENCODING_FILES.some((f) => f.encoding === key)) return key;
-  const alias = ALIASES[key] ?? ALIASES[PREFIXES.find((p) => key.startsWith(`${p}-`)) ?? ''];
-  if (alias) return resolveEncoding(alias);
+  const encoding = isEncoding(key) ? key : encodingForModel(key);
+  if (encoding !== undefined) return SHARED_FILES.get(encoding) ?? encoding;
   throw new OfflineError('EUSAGE', `unknown tiktoken encoding or model "${name}"`, {
     found: name,
-    expected: [...new Set(ENCODING_FILES.map((f) => f.encoding))].join(', '),
+    expected: KNOWN,
   });
 }
 
-/** The files a list of encodings/aliases/models needs, each once, in registry order. */
+function isEncoding(name: string): boolean {
+  return SHARED_FILES.has(name) || ENCODING_FILES.some((f) => f.encoding === name);
+}
+
+/** The files a list of encodings/aliases/models needs, each once, in registry order; an empty list is refused. */
 export function filesFor(names: readonly string[]): EncodingFile[] {
+  if (names.length === 0) {
+    throw new OfflineError('EUSAGE', 'no tiktoken encoding asked for (give e.g. cl100k_base,o200k_base)', {
+      expected: KNOWN,
+    });
+  }
   const wanted = new Set(names.map(resolveEncoding));
   return ENCODING_FILES.filter((f) => wanted.has(f.encoding));
 }

@@ -7,10 +7,10 @@ import { composeUpCommand } from '../../src/compose/up-command.js';
 import type { DockerEngine } from '../../src/docker/engine.js';
 import { fillEnvTemplate } from '../../src/import/env-file.js';
 import { envFunctions, renderImportScript, secretCommand } from '../../src/selfcontained/import-script.js';
-import { CL100K, webCompose, webImage, webManifest } from '../support/web-stack.js';
 import { baseManifest, extractFixture, type Fixture, makeBundle } from '../support/bundle-fixture.js';
 import { removeComposeProject, removeImages } from '../support/docker.js';
 import { tempDir } from '../support/temp-dir.js';
+import { CL100K, webCompose, webImage, webManifest } from '../support/web-stack.js';
 import { runClean } from './clean-env.js';
 
 const plain = baseManifest('plain', '1.0.0', new Date('2026-01-01T00:00:00Z'));

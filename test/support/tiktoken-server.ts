@@ -21,7 +21,9 @@ export const REAL_FILES: Record<string, string> = {
  * used up in order, then it serves normally.
  */
 export type Fault =
-  | { kind: 'status'; code: number }
+  | { kind: 'status'; code: number; headers?: Record<string, string> }
+  | { kind: 'html' } // 200 with a small text/html page, as a proxy's error or login page
+  | { kind: 'short' } // half the body with no Content-Length, then a clean end
   | { kind: 'drop' } // headers and half the body, then the socket is destroyed
   | { kind: 'wrong-byte' }
   | { kind: 'hang' } // headers, then nothing
@@ -44,7 +46,8 @@ export interface FileServer {
   close(): Promise<void>;
 }
 
-export async function startFileServer(): Promise<FileServer> {
+/** Serves the real files on `host` (127.0.0.1; 127.0.0.2 is another host on the same loopback). */
+export async function startFileServer(host = '127.0.0.1'): Promise<FileServer> {
   const faults = new Map<string, Fault[]>();
   const requests: string[] = [];
   const bodies = new Map(Object.entries(REAL_FILES).map(([p, f]) => [p, readFileSync(path.join(root, f))]));
@@ -68,7 +71,11 @@ export async function startFileServer(): Promise<FileServer> {
       res.writeHead(404).end('not found');
       return;
     }
-    if (fault?.kind === 'status') return void res.writeHead(fault.code).end('failure');
+    if (fault?.kind === 'status') return void res.writeHead(fault.code, fault.headers).end('failure');
+    if (fault?.kind === 'html') {
+      return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>proxy error</html>');
+    }
+    if (fault?.kind === 'short') return void res.writeHead(200).end(body.subarray(0, body.length >> 1));
     if (fault?.kind === 'redirect') return void res.writeHead(302, { location: fault.to }).end();
     const headers = { 'content-length': body.length, 'content-type': 'application/octet-stream' };
     if (fault?.kind === 'held') return void held.push(() => res.writeHead(200, headers).end(body));
@@ -89,10 +96,10 @@ export async function startFileServer(): Promise<FileServer> {
     }
     res.end(body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     requests,
     fault: (urlPath, ...list) => faults.set(urlPath, [...(faults.get(urlPath) ?? []), ...list]),
     setDefault: (fault) => {

@@ -156,13 +156,19 @@ describe('prefetchTiktoken', () => {
     expect(file?.source).toBe('local');
     expect(server.requests).toEqual([]);
     await writeFile(path.join(from, 'o200k_base.tiktoken'), 'not the file');
-    const error = await prefetchTiktoken({
+    const warnings: string[] = [];
+    const [o200k] = await prefetchTiktoken({
       outDir: out,
       encodings: ['o200k_base'],
       fromDir: from,
+      baseUrl: server.url,
       ...fast,
-    }).catch((e) => e);
-    expect(error).toMatchObject({ code: 'EBADSIZE' });
+      onWarn: (w) => warnings.push(w),
+    });
+    expect(o200k?.source).toBe('download');
+    expect(warnings).toEqual([
+      `${path.join(from, 'o200k_base.tiktoken')}: not the pinned o200k_base.tiktoken (EBADSIZE), skipped`,
+    ]);
   });
 });
 

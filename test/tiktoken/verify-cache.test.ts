@@ -78,3 +78,36 @@ describe('verifyTiktokenCache', () => {
     expect(verified.map((f) => f.file)).toEqual([CL100K_NAME]);
   });
 });
+
+describe('verifyTiktokenCache without a usable index', () => {
+  it('checks a cache tiktoken filled itself (sha1 names, no index.json) by the pinned names', async () => {
+    const dir = await tempDir();
+    await copyFile(path.resolve(REAL_FILES[CL100K.urlPath] as string), path.join(dir, CL100K_NAME));
+    const { verified, problems } = await verifyTiktokenCache(dir);
+    expect(problems).toEqual([]);
+    expect(verified.map((f) => f.file)).toEqual([CL100K_NAME]);
+    expect((await runCli(['tiktoken', 'verify', dir])).code).toBe(0);
+  });
+
+  it('reports a folder with neither index.json nor a cache file as EMISSING', async () => {
+    const { problems } = await verifyTiktokenCache(await tempDir());
+    expect(problems).toEqual([expect.objectContaining({ code: 'EMISSING' })]);
+  });
+
+  it.each(['{}', '{"files": {}}', '[1]', 'not json', '{"files": [{"url": 1}]}'])(
+    'reports index.json %s as EMANIFEST, never a crash',
+    async (text) => {
+      const dir = await tempDir();
+      await writeFile(path.join(dir, 'index.json'), text);
+      await expect(verifyTiktokenCache(dir)).rejects.toMatchObject({ code: 'EMANIFEST' });
+    },
+  );
+
+  it('exits 3 with EMANIFEST on an index.json of {}', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'index.json'), '{}');
+    const verified = await runCli(['tiktoken', 'verify', dir, '--json']);
+    expect(verified.code).toBe(3);
+    expect((verified.json as { error: { code: string } }).error.code).toBe('EMANIFEST');
+  });
+});

@@ -1,15 +1,14 @@
 import type { Command } from 'commander';
 import { OfflineError } from '../../errors.js';
-import { type CachedFile, prefetchTiktoken } from '../../tiktoken/prefetch.js';
+import { parseDuration } from '../../tiktoken/deadline.js';
+import { FETCH_HINTS } from '../../tiktoken/hints.js';
+import { type CachedFile, DEADLINE_VARIABLE, prefetchTiktoken } from '../../tiktoken/prefetch.js';
 import { DEFAULT_ENCODINGS } from '../../tiktoken/registry.js';
 import { verifyTiktokenCache } from '../../tiktoken/verify-cache.js';
 import { interruptible } from '../interrupt.js';
+import { positiveWholeNumber } from '../option-values.js';
 import { action } from '../run.js';
 import { createTaskList } from '../tasks.js';
-
-/** What works when `tiktoken fetch` cannot download: its own options. */
-const FETCH_HINT =
-  'check the network or proxy (HTTPS_PROXY, NO_PROXY), or use --base-url URL for a mirror with the same paths (or OFFLINE_TIKTOKEN_BASE_URL), or --from DIR for files already on disk';
 
 function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
@@ -35,7 +34,14 @@ export function registerTiktoken(program: Command): void {
     )
     .option('--concurrency <n>', 'downloads at once', '4')
     .option('--base-url <url>', 'a mirror with the same paths (also OFFLINE_TIKTOKEN_BASE_URL)')
-    .option('--from <dir>', 'take files already on disk (cl100k_base.tiktoken, vocab.bpe... or sha1 names)')
+    .option(
+      '--from <dir>',
+      'take files already on disk (sha1 names as tiktoken writes them, or cl100k_base.tiktoken...)',
+    )
+    .option(
+      '--deadline <duration>',
+      `limit on the whole fetch, e.g. 30m (also ${DEADLINE_VARIABLE}; default 10m)`,
+    )
     .addHelpText(
       'after',
       '\nExample:\n  offline tiktoken fetch --out ./tiktoken-cache --encodings cl100k_base,gpt-4o',
@@ -44,18 +50,26 @@ export function registerTiktoken(program: Command): void {
       action(
         async (
           output,
-          flags: { out: string; encodings: string; concurrency: string; baseUrl?: string; from?: string },
+          flags: {
+            out: string;
+            encodings: string;
+            concurrency: string;
+            baseUrl?: string;
+            from?: string;
+            deadline?: string;
+          },
         ) => {
-          const concurrency = Number(flags.concurrency);
-          if (!Number.isInteger(concurrency) || concurrency < 1) {
-            throw new OfflineError('EUSAGE', `--concurrency ${flags.concurrency}: not a whole number >= 1`, {
-              found: flags.concurrency,
-            });
-          }
-          const encodings = flags.encodings.split(',').filter(Boolean);
+          const concurrency = positiveWholeNumber('--concurrency', flags.concurrency);
+          const encodings = flags.encodings
+            .split(',')
+            .map((e) => e.trim())
+            .filter(Boolean);
+          const deadlineMs =
+            flags.deadline === undefined ? undefined : parseDuration(flags.deadline, '--deadline');
           let files: CachedFile[] = [];
           const progress = new Map<string, string>();
           let shown = 0;
+          const warnings: string[] = [];
           await interruptible(output, 'stopping and removing partial files', (signal) =>
             createTaskList<object>(
               [
@@ -68,9 +82,14 @@ export function registerTiktoken(program: Command): void {
                       concurrency,
                       ...(flags.baseUrl && { baseUrl: flags.baseUrl }),
                       ...(flags.from && { fromDir: flags.from }),
+                      ...(deadlineMs !== undefined && { deadlineMs }),
                       signal,
-                      hint: FETCH_HINT,
+                      hints: FETCH_HINTS,
                       onEvent: (message) => {
+                        task.output = message;
+                      },
+                      onWarn: (message) => {
+                        warnings.push(message);
                         task.output = message;
                       },
                       onProgress: (file, bytes) => {
@@ -90,6 +109,7 @@ export function registerTiktoken(program: Command): void {
           return {
             data: { dir: flags.out, files },
             summary: [
+              ...warnings.map((w) => `warning: ${w}`),
               ...files.map((f) => `${f.file}  ${f.name} (${f.encoding}, ${f.source})`),
               `set TIKTOKEN_CACHE_DIR=${flags.out}`,
             ],
