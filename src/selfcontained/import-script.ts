@@ -174,6 +174,8 @@ export function renderImportScript(manifest: ManifestHead): string {
     `    "$BUNDLE"/*) die "TARGET $TARGET is inside the bundle folder $BUNDLE: give a folder outside it, or none to place the stack in ${STACK_DIR}/ (usage: ${usage})" ;;`,
     '  esac',
     'fi',
+    '# In place on read-only media (a DVD, a write-protected stick) nothing could be placed: say so before loading.',
+    `if [ -z "$TARGET" ] && [ ! -w ${STACK_DIR} ]; then die "${STACK_DIR}/ cannot be written (read-only media?): give a TARGET folder (usage: ${usage})"; fi`,
     'command -v sha256sum >/dev/null 2>&1 || die "sha256sum not found (GNU coreutils)"',
     'command -v docker >/dev/null 2>&1 || die "docker not found"',
     '# Only regular files and folders: a symbolic link (which sha256sum -c would follow) is refused.',

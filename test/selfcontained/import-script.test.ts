@@ -292,6 +292,38 @@ describe('sh import.sh on a bundle, with the real engine', () => {
     expect(run.code, run.stderr).toBe(0);
   });
 
+  it('on read-only media: refuses to place the stack in place before loading anything; a TARGET works', async () => {
+    const { dir, beside } = await extract();
+    await removeImages(engine, [image]);
+    const readOnly = await tempDir();
+    const target = path.join(beside, 'target');
+    // A read-only bind mount in a private mount namespace (root): it ends with the command.
+    const onReadOnly = (...args: string[]) =>
+      runClean(
+        'unshare',
+        [
+          '-m',
+          '/bin/dash',
+          '-c',
+          'mount --bind "$1" "$2" && mount -o remount,bind,ro "$2" && cd "$2/$3" && shift 3 && exec /bin/dash import.sh "$@"',
+          'dash',
+          path.dirname(dir),
+          readOnly,
+          path.basename(dir),
+          ...args,
+        ],
+        { cwd: beside, path: '/usr/bin:/bin:/usr/sbin:/sbin' },
+      );
+    const refused = await onReadOnly();
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('stack/ cannot be written (read-only media?): give a TARGET folder');
+    expect(refused.stderr).not.toContain('1/5');
+    expect(await engine.inspectImage(image)).toBeUndefined();
+    const placed = await onReadOnly(target);
+    expect(placed.code, placed.stderr).toBe(0);
+    expect(await readdir(target)).toContain('docker-compose.yml');
+  });
+
   it('keeps the manifest as .offline/manifest.json and makes .env as offline import does', async () => {
     const { dir, beside } = await extract();
     const target = path.join(path.dirname(dir), 'site');
