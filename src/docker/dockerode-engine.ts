@@ -252,6 +252,7 @@ export class DockerodeEngine implements DockerEngine {
           state: info.State.Status,
           ...(health && { health }),
           exitCode: info.State.ExitCode,
+          startedAt: info.State.StartedAt,
         };
       }),
     );

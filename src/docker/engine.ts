@@ -91,4 +91,6 @@ export interface ContainerState {
   /** healthy, unhealthy, starting; undefined without a health check. */
   health?: string;
   exitCode: number;
+  /** When the engine last started it (RFC 3339), so a restart shows as a new time. */
+  startedAt: string;
 }

@@ -8,6 +8,8 @@ import { placedFile } from './target-layout.js';
 
 const PROJECT_LABEL = 'com.docker.compose.project';
 const SERVICE_LABEL = 'com.docker.compose.service';
+/** Set to True on the containers of `compose run`, False on a service's own. */
+const ONEOFF_LABEL = 'com.docker.compose.oneoff';
 const LOG_LINES = 20;
 
 /** The compose command line for what is installed: `docker compose` (v2 plugin) first, else `docker-compose`. */
@@ -62,55 +64,81 @@ export async function startStack(
 }
 
 /**
- * Waits until every container of the project is healthy (services with a health check) or running (the
- * others), up to timeoutSeconds. On failure the error lists each unhealthy service with its last log lines.
+ * How long a service without a health check must have run since its last start to count as started: a
+ * service that crashes and restarts (restart: always) within it never does.
  */
-export async function waitForStack(
+export const SETTLE_MS = 3000;
+
+/**
+ * Waits until every service of the project is ready, up to timeoutSeconds: healthy when it has a health check;
+ * else running for SETTLE_MS since its last start, or exited 0 (a one-shot job, such as a migration, that is
+ * done). A container that exited with another code, is dead or unhealthy fails at once; the error lists each
+ * service not ready with its last log lines. Only the containers of `services` count (the bundle's, or all when
+ * it names none; never the one-off containers of `compose run`, nor orphans of an earlier version).
+ */
+export async function waitForServices(
   engine: DockerEngine,
   project: string,
+  services: readonly string[],
   timeoutSeconds: number,
   onStatus: (line: string) => void = () => {},
 ): Promise<ContainerState[]> {
   const deadline = Date.now() + timeoutSeconds * 1000;
-  let containers: ContainerState[] = [];
   for (;;) {
-    containers = await engine.listContainers(`${PROJECT_LABEL}=${project}`);
-    const pending = containers.filter((c) => !isReady(c));
-    const failed = containers.filter(
-      (c) => c.state === 'exited' || c.state === 'dead' || c.health === 'unhealthy',
+    const containers = (await engine.listContainers(`${PROJECT_LABEL}=${project}`)).filter(
+      (c) =>
+        c.labels[ONEOFF_LABEL] !== 'True' &&
+        (services.length === 0 || services.includes(c.labels[SERVICE_LABEL] ?? '')),
     );
-    if (containers.length > 0 && pending.length === 0) return containers;
-    if (failed.length > 0 || Date.now() > deadline) {
-      const bad = failed.length > 0 ? failed : pending;
-      const problems: OfflineError[] = [];
-      for (const c of bad) {
-        const logs = (await engine.containerLogs(c.id, LOG_LINES).catch(() => '')).trimEnd();
-        problems.push(
-          new OfflineError(
-            'ESTART',
-            `${c.labels[SERVICE_LABEL] ?? c.name}: ${c.health ?? c.state}${logs ? `; last log lines:\n${logs}` : ''}`,
-            {
-              file: c.name,
-              expected: c.health ? 'healthy' : 'running',
-              found: c.health ?? c.state,
-            },
-          ),
-        );
-      }
-      throw new OfflineError(
-        'ESTART',
-        `stack ${project}: ${bad.length} service(s) not ready${Date.now() > deadline ? ` after ${timeoutSeconds} s` : ''}`,
-        {
-          file: project,
-          problems,
-        },
-      );
+    const now = Date.now();
+    const pending = containers.filter((c) => verdict(c, now) === 'pending');
+    const failed = containers.filter((c) => verdict(c, now) === 'failed');
+    if (containers.length > 0 && pending.length === 0 && failed.length === 0) return containers;
+    if (failed.length > 0 || now > deadline) {
+      throw await notReady(engine, project, failed.length > 0 ? failed : pending, {
+        timedOut: failed.length === 0,
+        timeoutSeconds,
+      });
     }
-    onStatus(`waiting for ${pending.map((c) => c.labels[SERVICE_LABEL] ?? c.name).join(', ')}`);
+    onStatus(`waiting for ${pending.map(serviceOf).join(', ') || 'the containers'}`);
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
 
-function isReady(c: ContainerState): boolean {
-  return c.health ? c.health === 'healthy' : c.state === 'running';
+function verdict(c: ContainerState, now: number): 'ready' | 'pending' | 'failed' {
+  if (c.health) return c.health === 'healthy' ? 'ready' : c.health === 'unhealthy' ? 'failed' : 'pending';
+  if (c.state === 'exited') return c.exitCode === 0 ? 'ready' : 'failed';
+  if (c.state === 'dead') return 'failed';
+  if (c.state !== 'running') return 'pending';
+  return now - Date.parse(c.startedAt) >= SETTLE_MS ? 'ready' : 'pending';
+}
+
+/** ESTART naming each container not ready, with what was expected, what was found and its last log lines. */
+async function notReady(
+  engine: DockerEngine,
+  project: string,
+  bad: ContainerState[],
+  how: { timedOut: boolean; timeoutSeconds: number },
+): Promise<OfflineError> {
+  const problems: OfflineError[] = [];
+  for (const c of bad) {
+    const logs = (await engine.containerLogs(c.id, LOG_LINES).catch(() => '')).trimEnd();
+    const found = c.health ?? (c.state === 'exited' ? `exited with code ${c.exitCode}` : c.state);
+    problems.push(
+      new OfflineError('ESTART', `${serviceOf(c)}: ${found}${logs ? `; last log lines:\n${logs}` : ''}`, {
+        file: c.name,
+        expected: c.health ? 'healthy' : `running for ${SETTLE_MS / 1000} s, or exited 0`,
+        found,
+      }),
+    );
+  }
+  const when = how.timedOut ? ` after ${how.timeoutSeconds} s` : '';
+  return new OfflineError('ESTART', `stack ${project}: ${bad.length} service(s) not ready${when}`, {
+    file: project,
+    problems,
+  });
+}
+
+function serviceOf(c: ContainerState): string {
+  return c.labels[SERVICE_LABEL] ?? c.name;
 }

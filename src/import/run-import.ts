@@ -7,7 +7,7 @@ import type { DockerEngine } from '../docker/engine.js';
 import { removeEmptyFolders } from '../fs/remove-empty.js';
 import { parseTarget } from '../registry/target.js';
 import { bundleFolderOutputs, explainInPlace, isInPlace } from '../selfcontained/in-place.js';
-import { startStack, waitForStack } from './compose-start.js';
+import { startStack, waitForServices } from './compose-start.js';
 import { envTemplatePath } from './env-file.js';
 import { type PlannedFile, planFiles } from './file-plan.js';
 import { ensureImagesTagged, loadArchive, missingImages } from './image-loader.js';
@@ -163,7 +163,13 @@ export async function runImport(
       const command = await startStack(m, options.target, report.registry?.composeOverride);
       output.info(`started: ${command}`);
       const containers = await untilAborted(
-        waitForStack(engine, m.project, options.timeout, (line) => output.info(line)),
+        waitForServices(
+          engine,
+          m.project,
+          m.services.map((s) => s.name),
+          options.timeout,
+          (line) => output.info(line),
+        ),
         signal,
       );
       report.started = {

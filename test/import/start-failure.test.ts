@@ -1,11 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DockerEngine } from '../../src/docker/engine.js';
 import { ExitCode } from '../../src/errors.js';
 import { type Fixture, makeBundle } from '../support/bundle-fixture.js';
-import { runCli } from '../support/cli.js';
+import { type CliResult, runCli } from '../support/cli.js';
 import {
   dockerfileContext,
   removeComposeProject,
@@ -41,18 +41,19 @@ services:
       retries: 1
 `;
 
-async function bundle(healthcheck: 'failing' | 'never-answered'): Promise<Fixture> {
+/** A bundle of `web` with this compose file; its services as the manifest records them (web by default). */
+async function bundle(
+  composeText: string,
+  services = [{ name: 'web', image: web, built: true, healthcheck: true, profiles: [] as string[] }],
+): Promise<Fixture> {
   const name = uniqueName('startfail');
   projects.push(name);
   const fixture = await makeBundle({
     name,
     engine,
     images: [web],
-    files: { 'stack/docker-compose.yml': compose(healthcheck) },
-    manifest: (m) => ({
-      ...m,
-      services: [{ name: 'web', image: web, built: true, healthcheck: true, profiles: [] }],
-    }),
+    files: { 'stack/docker-compose.yml': composeText },
+    manifest: (m) => ({ ...m, services }),
   });
   fixtures.push(fixture);
   return fixture;
@@ -85,8 +86,15 @@ interface StartError {
   problems: { code: string; file: string; expected: string; found: string; message: string }[];
 }
 
-/** Imports `fixture` with --start into a fresh target (the image not in the engine), then takes the stack down. */
-async function importAndStart(fixture: Fixture, timeout: string) {
+/**
+ * Imports `fixture` with --start into a fresh target (the image not in the engine), runs `beforeDown` on the
+ * running stack, then takes the stack down.
+ */
+async function importAndStart(
+  fixture: Fixture,
+  timeout: string,
+  beforeDown: (target: string) => Promise<void> = async () => {},
+) {
   await engine.removeImage(web, { force: true }).catch(() => {});
   expect(await engine.inspectImage(web)).toBeUndefined();
   const target = await tempDir();
@@ -116,6 +124,7 @@ async function importAndStart(fixture: Fixture, timeout: string) {
     ),
   };
   try {
+    await beforeDown(target);
     execFileSync('docker-compose', ['-p', project, 'down', '--timeout', '1'], { cwd: target, stdio: 'pipe' });
   } finally {
     removeComposeProject(project);
@@ -126,7 +135,7 @@ async function importAndStart(fixture: Fixture, timeout: string) {
 
 describe('offline import --start when a service never becomes healthy', () => {
   it('fails its health check: ESTART, exit 1, its last log lines on stderr; images and files stay', async () => {
-    const fixture = await bundle('failing');
+    const fixture = await bundle(compose('failing'));
     const { result, error, project, containers, image, files } = await importAndStart(fixture, '120');
 
     expect(result.code, result.stderr).toBe(ExitCode.failure);
@@ -153,7 +162,7 @@ describe('offline import --start when a service never becomes healthy', () => {
   });
 
   it('still starting when a small --timeout runs out: ESTART after the timeout, with its last log lines', async () => {
-    const fixture = await bundle('never-answered');
+    const fixture = await bundle(compose('never-answered'));
     const { result, error, project, image, files } = await importAndStart(fixture, '2');
 
     expect(result.code, result.stderr).toBe(ExitCode.failure);
@@ -172,5 +181,51 @@ describe('offline import --start when a service never becomes healthy', () => {
     expect(image?.id).toBe(webId);
     expect(files.compose).toBe(compose('never-answered'));
     expect(files.report?.images.loaded).toEqual([webId]);
+  });
+});
+
+/** Services with no health check: a one-shot job, a long-running app, and (when asked) one in a crash loop. */
+const noHealthchecks = (crashLoop: boolean) => `version: "2.4"
+services:
+  job:
+    image: ${web}
+    command: ["sh", "-c", "echo migrated"]
+  app:
+    image: ${web}
+    stop_grace_period: 1s
+    command: ["sh", "-c", "exec sleep 3600"]
+${crashLoop ? `  crash:\n    image: ${web}\n    restart: always\n    command: ["sh", "-c", "echo crashing; sleep 1; exit 3"]\n` : ''}`;
+
+const unchecked = (...names: string[]) =>
+  names.map((name) => ({ name, image: web, built: true, healthcheck: false, profiles: [] as string[] }));
+
+describe('offline import --start with services that have no health check', () => {
+  it('a one-shot job that exited 0 is done, a running service is started; a compose run container is not waited for', async () => {
+    const fixture = await bundle(noHealthchecks(false), unchecked('job', 'app'));
+    let again: CliResult | undefined;
+    const { result } = await importAndStart(fixture, '60', async (target) => {
+      // A one-off container of the project (`compose run`) that exited 1, then the same import with --start.
+      const project = fixture.manifest.project;
+      spawnSync('docker-compose', ['-p', project, 'run', 'job', 'sh', '-c', 'exit 1'], { cwd: target });
+      again = await runCli(['import', fixture.archive, '--target', target, '--start', '--json']);
+    });
+    for (const run of [result, again as CliResult]) {
+      expect(run.code, run.stderr).toBe(0);
+      const { services } = (run.json as { report: { started: { services: { state: string }[] } } }).report
+        .started;
+      expect(services.map((service) => service.state).sort()).toEqual(['exited', 'running']);
+    }
+  });
+
+  it('a service in a crash loop (restart: always) never counts as started: ESTART with its log lines', async () => {
+    const fixture = await bundle(noHealthchecks(true), unchecked('job', 'app', 'crash'));
+    const { result, error } = await importAndStart(fixture, '8');
+    expect(result.code, result.stderr).toBe(ExitCode.failure);
+    expect(error?.problems).toEqual([
+      expect.objectContaining({ code: 'ESTART', expected: 'running for 3 s, or exited 0' }),
+    ]);
+    expect(error?.problems[0]?.message).toMatch(
+      /^crash: (running|restarting|exited with code 3); last log lines:\ncrashing/,
+    );
   });
 });
