@@ -40,11 +40,12 @@ export async function readFolderBundle(
     await readList(location.dir, CHECKSUMS_FILE, tree.files, where),
   );
   // The folder's listing is known whole: what is not the bundle's is reported before anything is read or loaded.
-  const foreign = (rel: string) =>
-    !lists.expected.has(rel) && options.ignoreUnlisted?.(rel, lists.manifest) === true;
-  for (const problem of tree.unsafe) if (!foreign(problem.file as string)) report(problem);
+  const foreign = (rel: string, kind: 'file' | 'other') =>
+    !lists.expected.has(rel) && options.ignoreUnlisted?.(rel, lists.manifest, kind) === true;
+  for (const problem of tree.unsafe) if (!foreign(problem.file as string, 'other')) report(problem);
   for (const rel of tree.files.keys()) {
-    if (rel === MANIFEST_FILE || rel === CHECKSUMS_FILE || lists.expected.has(rel) || foreign(rel)) continue;
+    if (rel === MANIFEST_FILE || rel === CHECKSUMS_FILE || lists.expected.has(rel) || foreign(rel, 'file'))
+      continue;
     const why = `in ${location.dir} but not in ${CHECKSUMS_FILE} or ${MANIFEST_FILE}`;
     report(new OfflineError('EUNLISTED', `${rel}: ${why}`, { file: rel }));
   }

@@ -6,7 +6,10 @@ import { toPosix } from '../fs/safe-path.js';
 export interface FolderTree {
   /** Regular files by POSIX path under the folder, with size and mode. */
   files: Map<string, { size: number; mode: number }>;
-  /** Symbolic links, devices, sockets, FIFOs: never followed, each an EUNSAFE_PATH problem. */
+  /**
+   * Symbolic links, devices, sockets, FIFOs: never followed, each an EUNSAFE_PATH problem; and folders this
+   * user cannot read (a database's data folder a running stack made), each an EINTERNAL problem.
+   */
   unsafe: OfflineError[];
 }
 
@@ -18,7 +21,19 @@ export async function listFolderTree(root: string, where: string): Promise<Folde
   const files: FolderTree['files'] = new Map();
   const unsafe: OfflineError[] = [];
   async function visit(dir: string): Promise<void> {
-    for await (const entry of await opendir(dir)) {
+    const folder = await opendir(dir).catch((error: NodeJS.ErrnoException) => {
+      if (dir === root || error.code !== 'EACCES') throw error;
+      const relative = toPosix(path.relative(root, dir));
+      unsafe.push(
+        new OfflineError('EINTERNAL', `${where}: folder "${relative}" cannot be read (${error.code})`, {
+          file: relative,
+          cause: error,
+        }),
+      );
+      return undefined;
+    });
+    if (!folder) return;
+    for await (const entry of folder) {
       const absolute = path.join(dir, entry.name);
       const relative = toPosix(path.relative(root, absolute));
       const info = await lstat(absolute);

@@ -57,7 +57,7 @@ export interface ReadOptions {
    * Extracted folders only: paths neither list names that are not to be reported, as unlisted files or as
    * links and other non-regular files (what an import in place, or the stack running there, wrote).
    */
-  ignoreUnlisted?: (path: string, manifest: BundleManifest) => boolean;
+  ignoreUnlisted?: (path: string, manifest: BundleManifest, kind: 'file' | 'other') => boolean;
 }
 
 export interface BundleReadResult {

@@ -6,7 +6,7 @@ import type { Output } from '../cli/output.js';
 import type { DockerEngine } from '../docker/engine.js';
 import { removeEmptyFolders } from '../fs/remove-empty.js';
 import { parseTarget } from '../registry/target.js';
-import { bundleFolderOutputs, explainInPlace, isInPlace } from '../selfcontained/in-place.js';
+import { bundleFolderOutputs, explainInPlace, isInPlace, stackInUse } from '../selfcontained/in-place.js';
 import { startStack, waitForServices } from './compose-start.js';
 import { envTemplatePath } from './env-file.js';
 import { type PlannedFile, planFiles } from './file-plan.js';
@@ -17,7 +17,7 @@ import type { ImportOptions } from './options.js';
 import { checkDiskSpace, checkPlatforms } from './preflight.js';
 import { buildReport, type ImportReport, writeReport } from './report.js';
 import { StagedFiles } from './staged-files.js';
-import { isImageArchive, isStackOrCache, lastArchive, placedFile } from './target-layout.js';
+import { isCache, isImageArchive, lastArchive, placedFile } from './target-layout.js';
 
 /**
  * The import: locate the bundle, then one streaming read that checks every byte, sends image archives to the
@@ -63,14 +63,17 @@ export async function runImport(
   /** Set once the files are in place: a later failure (the stack not starting) undoes nothing. */
   let placed = false;
 
-  // In place (the target is the extracted folder's stack/), the bundle's own files (README.txt, the
-  // importers) stay next door: not copied into stack/.offline.
+  // In place (the target is the extracted folder's stack/), the stack files are already where they go (the
+  // read verifies them), and the bundle's own files (README.txt, the importers) stay next door: only the
+  // tiktoken cache is placed.
   const placedHere =
-    location.kind === 'folder' && isInPlace(location.dir, options.target) ? isStackOrCache : () => true;
+    location.kind === 'folder' && isInPlace(location.dir, options.target) ? isCache : () => true;
+  // Whether the stack already runs in place (an earlier import there): read before this run writes anything.
+  const inUse = location.kind === 'folder' && (await stackInUse(location.dir));
   // An extracted folder may hold an import's outputs (and in stack/, a running stack's files): not "unlisted".
   const ignoreOutputs =
     location.kind === 'folder'
-      ? { ignoreUnlisted: await bundleFolderOutputs(location.dir, options.target) }
+      ? { ignoreUnlisted: bundleFolderOutputs(location.dir, inUse, options.target) }
       : {};
 
   try {
@@ -200,7 +203,7 @@ export async function runImport(
         );
       }
     }
-    throw location.kind === 'folder' ? explainInPlace(error, location.dir, options.target) : error;
+    throw location.kind === 'folder' ? explainInPlace(error, location.dir, inUse) : error;
   }
 }
 

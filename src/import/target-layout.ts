@@ -16,13 +16,13 @@ export function isImageArchive(bundlePath: string): boolean {
  */
 export function targetPathFor(bundlePath: string): string {
   if (bundlePath.startsWith(`${STACK_DIR}/`)) return bundlePath.slice(STACK_DIR.length + 1);
-  if (isStackOrCache(bundlePath)) return bundlePath;
+  if (isCache(bundlePath)) return bundlePath;
   return path.posix.join('.offline', bundlePath);
 }
 
-/** A bundle file of the stack or of the tiktoken cache (not one of the bundle's own: README, importers). */
-export function isStackOrCache(bundlePath: string): boolean {
-  return bundlePath.startsWith(`${STACK_DIR}/`) || bundlePath.startsWith(`${TIKTOKEN_DIR}/`);
+/** A bundle file of the tiktoken cache. */
+export function isCache(bundlePath: string): boolean {
+  return bundlePath.startsWith(`${TIKTOKEN_DIR}/`);
 }
 
 /**

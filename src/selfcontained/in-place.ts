@@ -1,11 +1,11 @@
-import { access, constants, lstat } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { STACK_DIR } from '../bundle/layout.js';
+import { MANIFEST_FILE, STACK_DIR } from '../bundle/layout.js';
 import { isExtractedBundle } from '../bundle/locate.js';
 import type { BundleManifest } from '../bundle/manifest.js';
 import { OfflineError } from '../errors.js';
 import { toPosix } from '../fs/safe-path.js';
-import { ENV_FILE, REPORT_FILE, targetPathFor } from '../import/target-layout.js';
+import { ENV_FILE, MANIFEST_COPY, REPORT_FILE, targetPathFor } from '../import/target-layout.js';
 
 /**
  * Where `offline import` puts the stack when no --target is given: for a bundle folder extracted with tar, its
@@ -36,15 +36,21 @@ export async function defaultImportTarget(bundle: string): Promise<string> {
 /** The timestamp suffix of a backup an import made with --force (see StagedFiles.commit). */
 const BACKUP = /\.bak-\d{4}-\d\d-\d\dT[\d-]+Z$/;
 
-/** Tells the paths of an extracted bundle folder that are not the bundle's (see bundleFolderOutputs). */
-export type ForeignPath = (rel: string, manifest: BundleManifest) => boolean;
+/**
+ * Tells the paths of an extracted bundle folder that are not the bundle's (see bundleFolderOutputs): `kind` is
+ * 'file' for a regular file, 'other' for a link, socket, device or a folder that cannot be read.
+ */
+export type ForeignPath = (rel: string, manifest: BundleManifest, kind: 'file' | 'other') => boolean;
 
 /**
  * An import into a folder inside the extracted bundle writes files there that neither list names: the stack
  * and tiktoken files at their target paths, .env, the report, the bundle's own files under .offline/, backups.
  * Returns the test for exactly those (undefined: the target is outside the bundle folder).
  */
-export function importOutputs(bundleDir: string, target: string): ForeignPath | undefined {
+export function importOutputs(
+  bundleDir: string,
+  target: string,
+): ((rel: string, manifest: BundleManifest) => boolean) | undefined {
   const prefix = path.relative(path.resolve(bundleDir), path.resolve(target));
   if (prefix.startsWith('..') || path.isAbsolute(prefix)) return undefined;
   const base = prefix === '' ? '' : `${toPosix(prefix)}/`;
@@ -58,20 +64,31 @@ export function importOutputs(bundleDir: string, target: string): ForeignPath | 
 }
 
 /**
- * What an extracted bundle folder may hold besides the bundle, for the folder reader to leave out of EUNLISTED
- * and EUNSAFE_PATH: the outputs of an import in place (into its stack/ folder, the default) whatever the target
- * of this run, and of an import into `target` when that lies inside the folder. Once an import in place has
- * run (its report is in stack/), the stack runs from stack/ and writes there (a bind-mounted data folder), as
- * its user may: then any path under stack/ that the lists do not name is theirs, not the bundle's.
+ * Whether an import in place has run in this extracted folder: its stack/ holds the manifest copy both
+ * importers keep (offline import and import.sh), byte for byte this bundle's manifest. From then on the stack
+ * runs from stack/ and writes there (a bind-mounted data folder, a socket), as its user may.
  */
-export async function bundleFolderOutputs(bundleDir: string, target?: string): Promise<ForeignPath> {
+export async function stackInUse(bundleDir: string): Promise<boolean> {
+  const [copy, manifest] = await Promise.all(
+    [path.join(bundleDir, STACK_DIR, MANIFEST_COPY), path.join(bundleDir, MANIFEST_FILE)].map((file) =>
+      readFile(file).catch(() => undefined),
+    ),
+  );
+  return copy !== undefined && manifest !== undefined && copy.equals(manifest);
+}
+
+/**
+ * What an extracted bundle folder may hold besides the bundle, for the folder reader to leave out: files that
+ * an import in place (into stack/, the default) or an import into `target` inside the folder wrote; and once
+ * the stack is in use (stackInUse), any path under stack/ that the lists do not name, links, sockets and
+ * folders this user cannot read included. Links and other non-regular files are otherwise always reported.
+ */
+export function bundleFolderOutputs(bundleDir: string, inUse: boolean, target?: string): ForeignPath {
   const tests = [importOutputs(bundleDir, path.join(bundleDir, STACK_DIR))];
   if (target !== undefined) tests.push(importOutputs(bundleDir, target));
-  const stackInUse = Boolean(
-    (await lstat(path.join(bundleDir, STACK_DIR, REPORT_FILE)).catch(() => undefined))?.isFile(),
-  );
-  return (rel, manifest) =>
-    (stackInUse && rel.startsWith(`${STACK_DIR}/`)) || tests.some((test) => test?.(rel, manifest) === true);
+  return (rel, manifest, kind) =>
+    (inUse && rel.startsWith(`${STACK_DIR}/`)) ||
+    (kind === 'file' && tests.some((test) => test?.(rel, manifest) === true));
 }
 
 /** An import into the extracted bundle's own stack/ folder: the stack runs where the bundle was extracted. */
@@ -80,25 +97,18 @@ export function isInPlace(bundleDir: string, target: string): boolean {
 }
 
 /** Problems that, in a folder the stack runs in, mean a change made there rather than damage in transit. */
-const CHANGED_IN_PLACE = new Set(['EINTEGRITY', 'EBADSIZE', 'EMISSING', 'EEXIST']);
+const CHANGED_IN_PLACE = new Set(['EINTEGRITY', 'EBADSIZE', 'EMISSING']);
 
 /**
- * An import in place reads the stack files from the folder the stack runs in, so a file changed there (by its
- * user, or by the stack) no longer matches the bundle: says so, instead of the advice for damaged media ("copy
- * it again") or for a changed target ("--force", which cannot help when the target is the bundle itself).
- * Other errors, and imports elsewhere, are returned as they are.
+ * Once the stack runs in place (stackInUse), a stack file changed there (by its user, or by the stack) no
+ * longer matches the bundle: says so, instead of the advice for damaged media ("copy it again"). On a first
+ * import, and for any other error, the error is returned as it is: damage in transit is reported as such.
  */
-export function explainInPlace(error: unknown, bundleDir: string, target: string): unknown {
-  const stack = path.join(bundleDir, STACK_DIR);
-  if (!(error instanceof OfflineError) || !isInPlace(bundleDir, target)) return error;
-  // A bundle path (stack/compose.yml), or a path in the target (EEXIST names those).
-  const inStack = (file: string | undefined) =>
-    file !== undefined &&
-    (path.isAbsolute(file)
-      ? !path.relative(path.resolve(stack), file).startsWith('..')
-      : file.startsWith(`${STACK_DIR}/`));
+export function explainInPlace(error: unknown, bundleDir: string, inUse: boolean): unknown {
+  if (!(error instanceof OfflineError) || !inUse || !CHANGED_IN_PLACE.has(error.code)) return error;
   const files = error.problems.length > 0 ? error.problems.map((p) => p.file) : [error.file];
-  if (!CHANGED_IN_PLACE.has(error.code) || !files.every(inStack)) return error;
+  if (!files.every((file) => file?.startsWith(`${STACK_DIR}/`))) return error;
+  const stack = path.join(bundleDir, STACK_DIR);
   return new OfflineError(
     error.code,
     `${error.message}: changed in ${stack}, where the stack runs in place (the bundle's copy of it is gone)`,

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { locateBundle } from '../../bundle/locate.js';
 import { readBundle } from '../../bundle/reader.js';
-import { bundleFolderOutputs } from '../../selfcontained/in-place.js';
+import { bundleFolderOutputs, stackInUse } from '../../selfcontained/in-place.js';
 import { BUNDLE_ARGUMENT } from '../bundle-argument.js';
 import { action } from '../run.js';
 
@@ -19,7 +19,9 @@ export function registerVerify(program: Command): void {
           output.warn(`${location.archiveName}: no .sha256 sidecar; only the contents are checked`);
         // An extracted folder may hold an in-place import (its stack/ folder): those files are not "unlisted".
         const ignoreOutputs =
-          location.kind === 'folder' ? { ignoreUnlisted: await bundleFolderOutputs(location.dir) } : {};
+          location.kind === 'folder'
+            ? { ignoreUnlisted: bundleFolderOutputs(location.dir, await stackInUse(location.dir)) }
+            : {};
         const result = await readBundle(location, {}, { failFast: false, ...ignoreOutputs });
         const bytes = result.verified.reduce((sum, f) => sum + f.size, 0);
         return {
