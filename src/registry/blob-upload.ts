@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { header, type RegistryClient } from './client.js';
+import type { HttpResponse } from './http.js';
 import type { SavedUpload, UploadState } from './upload-state.js';
 
 export interface Blob {
@@ -35,7 +36,7 @@ export async function pushBlob(
   const signal = options.signal;
   const blobPath = `/v2/${repository}/blobs/${blob.digest}`;
   const head = await client.request({ method: 'HEAD', url: blobPath, repositories: [repository], signal });
-  if (head.status >= 200 && head.status < 400) return 'present';
+  if (isPresent(head)) return 'present';
   if (head.status !== 404) throw client.unexpected(`HEAD ${blobPath}`, head, '200 or 404');
 
   let upload: SavedUpload | undefined = await resume(client, repository, blob, options.state, signal);
@@ -96,7 +97,7 @@ export async function pushBlob(
 
 /**
  * A saved upload the registry still knows, with the offset the registry reports (its Range header). The saved state
- * is dropped only when the registry says so: the upload is unknown (404, 400) or holds no usable offset. Any other
+ * is dropped only when the registry says so (see forgotten: 404, 400, 405...) or holds no usable offset. Any other
  * failure (a lost link, Ctrl-C, a refused login, a 5xx) is thrown and the state kept for the next run.
  */
 async function resume(
@@ -118,7 +119,7 @@ async function resume(
     await state.remove(client.origin, repository, blob.digest);
     return undefined;
   };
-  if (status.status === 404 || status.status === 400) return forget();
+  if (forgotten(client, saved.location, status.status)) return forget();
   if (status.status !== 204) throw client.unexpected(`GET upload status of ${blob.digest}`, status, 204);
   const range = /^(?:bytes=)?0-(\d+)$/.exec(header(status, 'range') ?? '');
   if (!range) return forget();
@@ -126,6 +127,27 @@ async function resume(
   // An empty upload reports 0-0 too; distribution cannot tell 0 bytes from 1, so start over when unsure.
   if (received <= 1 || received > blob.size) return forget();
   return { location: absolute(client, header(status, 'location') ?? saved.location), offset: received };
+}
+
+/**
+ * A blob HEAD that says the blob is there: 200, or the redirect to its storage that Distribution sends with S3,
+ * GCS or Azure behind it (302, 303, 307 with a Location). A 301 (http to https) or a login page's redirect does not.
+ */
+function isPresent(head: HttpResponse): boolean {
+  if (head.status === 200) return true;
+  return [302, 303, 307].includes(head.status) && header(head, 'location') !== undefined;
+}
+
+/**
+ * Whether the registry's answer to a resume check means the saved upload is no use any more: a 4xx (the upload
+ * unknown, expired, or its status not served: 404, 400, 405, 416...) but for a login asked for and a request
+ * timeout, which the next run may pass; and a login asked for by an upload host on another origin, which never
+ * gets the credentials (see RegistryClient).
+ */
+function forgotten(client: RegistryClient, location: string, status: number): boolean {
+  if (status < 400 || status >= 500) return false;
+  if (status === 401) return new URL(location, client.origin).origin !== new URL(client.origin).origin;
+  return status !== 408 && status !== 429;
 }
 
 function absolute(client: RegistryClient, location: string): string {

@@ -74,6 +74,19 @@ describe('blob uploads when the registry misbehaves', () => {
     };
     expect(await pushBlob(client(), 'faults/redirect', blob, { chunkSize: MiB, state })).toBe('present');
     expect(proxy.requests.filter((r) => r.method === 'HEAD')).toHaveLength(1);
+    // A moved-permanently (a proxy's http -> https) says nothing about the blob: no upload is skipped on it.
+    proxy.rewrite = (r, answer) => {
+      if (r.method !== 'HEAD') return;
+      answer.status = 301;
+      answer.headers = { location: `https://${registry.host}${r.path}`, 'content-length': '0' };
+    };
+    await expect(
+      pushBlob(client(), 'faults/redirect', blob, { chunkSize: MiB, state }),
+    ).rejects.toMatchObject({
+      code: 'EREGISTRY',
+      found: 301,
+    });
+    proxy.rewrite = undefined;
   });
 
   it('fails a request the registry stops answering with EREGISTRY, and the next run continues the upload', async () => {
@@ -138,6 +151,17 @@ describe('blob uploads when the registry misbehaves', () => {
     });
     expect(await pushBlob(client(), 'faults/resume', other, { chunkSize: MiB, state })).toBe('uploaded');
     expect(await savedOffsets(state)).toEqual([]);
+
+    // A registry that does not serve upload status (405): the state goes too, or every later run would fail.
+    const third = await randomBlob(2 * MiB);
+    await state.save(`http://${proxy.host}`, 'faults/resume', third.digest, {
+      location: unknown,
+      offset: MiB,
+    });
+    proxy.answer = (r) => (isUploadStatus(r) ? { status: 405, headers: {} } : undefined);
+    expect(await pushBlob(client(), 'faults/resume', third, { chunkSize: MiB, state })).toBe('uploaded');
+    expect(await savedOffsets(state)).toEqual([]);
+    proxy.answer = undefined;
   });
 
   it('sends the credentials to the registry only, not to an upload location on another host', async () => {
