@@ -1,5 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { access, chmod, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import {
+  access,
+  appendFile,
+  chmod,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BundleManifest, type GeneratedValue, parseManifest } from '../../src/bundle/manifest.js';
@@ -292,36 +304,116 @@ describe('sh import.sh on a bundle, with the real engine', () => {
     expect(run.code, run.stderr).toBe(0);
   });
 
-  it('on read-only media: refuses to place the stack in place before loading anything; a TARGET works', async () => {
+  // busybox sh as root says `[ -w ]` on a read-only mount (dash and bash do not): import.sh must not ask it.
+  // busybox-static's sh runs its own sha256sum (no --quiet), not coreutils': only dash goes on to a TARGET.
+  it.each([
+    ['dash', ['/bin/dash'], true],
+    ['busybox sh', ['/bin/busybox', 'sh'], false],
+  ])(
+    'on read-only media (%s): refuses to place the stack in place before loading anything; a TARGET works',
+    async (_name, shell, toTarget) => {
+      const { dir, beside } = await extract();
+      await removeImages(engine, [image]);
+      const readOnly = await tempDir();
+      const target = path.join(beside, 'target');
+      // A read-only bind mount in a private mount namespace (root): it ends with the command.
+      const onReadOnly = (...args: string[]) =>
+        runClean(
+          'unshare',
+          [
+            '-m',
+            '/bin/dash',
+            '-c',
+            'mount --bind "$1" "$2" && mount -o remount,bind,ro "$2" && cd "$2/$3" && shift 3 && exec "$@"',
+            'dash',
+            path.dirname(dir),
+            readOnly,
+            path.basename(dir),
+            ...shell,
+            'import.sh',
+            ...args,
+          ],
+          { cwd: beside, path: '/usr/bin:/bin:/usr/sbin:/sbin' },
+        );
+      for (const inPlace of [[], ['stack'], [path.join(readOnly, path.basename(dir), 'stack')]]) {
+        const refused = await onReadOnly(...inPlace);
+        expect(refused.code, refused.stderr).toBe(1);
+        expect(refused.stderr).toContain('stack/ cannot be written (read-only media?): give a TARGET folder');
+        expect(refused.stderr).not.toContain('1/5');
+      }
+      expect(await engine.inspectImage(image)).toBeUndefined();
+      if (!toTarget) return;
+      const placed = await onReadOnly(target);
+      expect(placed.code, placed.stderr).toBe(0);
+      expect(await readdir(target)).toContain('docker-compose.yml');
+    },
+  );
+
+  /** Imports in place, then writes into stack/ what a running stack and its user leave there. */
+  async function importedInPlace(dir: string): Promise<void> {
+    const run = await importSh(dir, ['import.sh']);
+    expect(run.code, run.stderr).toBe(0);
+    const stack = path.join(dir, 'stack');
+    await mkdir(path.join(stack, 'data'));
+    await writeFile(path.join(stack, 'data', 'db.bin'), 'rows');
+    await writeFile(path.join(stack, 'import-report.json'), '{}');
+    await writeFile(path.join(stack, '.offline', 'state.json'), '{}');
+  }
+
+  it('into a new TARGET after an import in place: places only the listed files, and a .env of its own', async () => {
     const { dir, beside } = await extract();
-    await removeImages(engine, [image]);
-    const readOnly = await tempDir();
-    const target = path.join(beside, 'target');
-    // A read-only bind mount in a private mount namespace (root): it ends with the command.
-    const onReadOnly = (...args: string[]) =>
-      runClean(
-        'unshare',
-        [
-          '-m',
-          '/bin/dash',
-          '-c',
-          'mount --bind "$1" "$2" && mount -o remount,bind,ro "$2" && cd "$2/$3" && shift 3 && exec /bin/dash import.sh "$@"',
-          'dash',
-          path.dirname(dir),
-          readOnly,
-          path.basename(dir),
-          ...args,
-        ],
-        { cwd: beside, path: '/usr/bin:/bin:/usr/sbin:/sbin' },
-      );
-    const refused = await onReadOnly();
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('stack/ cannot be written (read-only media?): give a TARGET folder');
-    expect(refused.stderr).not.toContain('1/5');
-    expect(await engine.inspectImage(image)).toBeUndefined();
-    const placed = await onReadOnly(target);
-    expect(placed.code, placed.stderr).toBe(0);
-    expect(await readdir(target)).toContain('docker-compose.yml');
+    await importedInPlace(dir);
+    const target = path.join(beside, 'site');
+    const run = await importSh(beside, [path.join(dir, 'import.sh'), target]);
+    expect(run.code, run.stderr).toBe(0);
+    expect((await readdir(target)).sort()).toEqual([
+      '.env',
+      '.env.example',
+      '.offline',
+      'docker-compose.yml',
+      'tiktoken',
+    ]);
+    expect(await readdir(path.join(target, '.offline'))).toEqual(['manifest.json']);
+    expect(run.stderr).not.toContain('exists: left as it is');
+    const env = await readFile(path.join(target, '.env'), 'utf8');
+    expect(env).toMatch(/^SECRET_KEY=[0-9a-f]{64}\nMODE=prod\n$/);
+    expect(env).not.toBe(await readFile(path.join(dir, 'stack', '.env'), 'utf8'));
+  });
+
+  it('after an import in place, ignores the links the stack made in stack/, not one on a listed path', async () => {
+    const { dir, beside } = await extract();
+    const socket = path.join(dir, 'stack', 'data', 'mysql.sock');
+    const linked = `./stack/data/mysql.sock is a symbolic link`;
+    // Before any import in place, every path under stack/ is the bundle's: a link there is refused.
+    await mkdir(path.dirname(socket));
+    await symlink('/run/mysqld/mysqld.sock', socket);
+    const before = await importSh(dir, ['import.sh']);
+    expect(before.code).toBe(1);
+    expect(before.stderr).toContain(linked);
+    await rm(path.dirname(socket), { recursive: true });
+    await importedInPlace(dir);
+    await symlink('/run/mysqld/mysqld.sock', socket);
+    const target = path.join(beside, 'site');
+    for (const args of [['import.sh'], ['import.sh', target]]) {
+      const run = await importSh(dir, args);
+      expect(run.code, run.stderr).toBe(0);
+    }
+    expect(await readdir(target)).not.toContain('data');
+    // The manifest copy of another import: the whole tree is checked again.
+    const copy = path.join(dir, 'stack', '.offline', 'manifest.json');
+    await appendFile(copy, ' ');
+    const other = await importSh(dir, ['import.sh']);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain(linked);
+    await writeFile(copy, await readFile(path.join(dir, 'manifest.json')));
+    // A listed file turned into a link is still refused.
+    const example = path.join(dir, 'stack', '.env.example');
+    await rename(example, path.join(beside, '.env.example'));
+    await symlink(path.join(beside, '.env.example'), example);
+    const listed = await importSh(dir, ['import.sh']);
+    expect(listed.code).toBe(1);
+    expect(listed.stderr).toContain('./stack/.env.example is a symbolic link');
+    expect(listed.stderr).not.toContain('1/5');
   });
 
   it('keeps the manifest as .offline/manifest.json and makes .env as offline import does', async () => {
