@@ -1,14 +1,17 @@
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import * as tar from 'tar';
-import { readDockerignore } from './dockerignore.js';
+import { toPosix } from '../fs/safe-path.js';
+import { readDockerignore, sentToEngine } from './dockerignore.js';
 
 /**
  * The build context as a tar stream, built while it is sent: every file under `context` except what its
- * .dockerignore leaves out. The Dockerfile and .dockerignore always go, as the docker CLI sends them.
+ * .dockerignore leaves out. The Dockerfile and .dockerignore always go, as the docker CLI sends them, even when
+ * the .dockerignore leaves out the folder the Dockerfile sits in.
  */
 export async function buildContextStream(context: string, dockerfile: string): Promise<Readable> {
   const rules = await readDockerignore(context);
-  const always = new Set([dockerfile.replace(/^\.\//, ''), '.dockerignore']);
+  const sent = sentToEngine(rules, toPosix(path.relative(context, path.resolve(context, dockerfile))));
   const stream = tar.c(
     {
       cwd: context,
@@ -18,10 +21,7 @@ export async function buildContextStream(context: string, dockerfile: string): P
       maxReadSize: 1024 * 1024,
       filter: (entryPath, stat) => {
         const relative = entryPath.replace(/^\.\/?/, '');
-        if (relative === '' || always.has(relative)) return true;
-        if (!rules.ignores(relative)) return true;
-        // An ignored folder is still walked when a `!` rule may re-include something inside it.
-        return rules.hasExceptions && 'isDirectory' in stat && stat.isDirectory();
+        return relative === '' || sent(relative, 'isDirectory' in stat && stat.isDirectory());
       },
     },
     ['.'],

@@ -32,3 +32,20 @@ export async function readDockerignore(context: string): Promise<IgnoreRules> {
     hasExceptions: patterns.some((p) => p.startsWith('!')),
   };
 }
+
+/**
+ * Whether an entry of the build context goes to the engine (a folder: is entered): what the rules keep, and
+ * always the Dockerfile, the .dockerignore and the folders on the way to the Dockerfile, as the docker CLI
+ * adds `!<dockerfile>` and `!.dockerignore` to the rules. An ignored folder is still entered when a `!` rule may
+ * re-include something inside it. `dockerfile` is the context-relative POSIX path.
+ */
+export function sentToEngine(
+  rules: IgnoreRules,
+  dockerfile: string,
+): (relative: string, directory: boolean) => boolean {
+  return (relative, directory) =>
+    relative === '.dockerignore' ||
+    relative === dockerfile ||
+    !rules.ignores(relative) ||
+    (directory && (rules.hasExceptions || dockerfile.startsWith(`${relative}/`)));
+}

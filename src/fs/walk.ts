@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { opendir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { OfflineError } from '../errors.js';
@@ -27,39 +28,46 @@ export interface WalkOptions {
 }
 
 /**
- * Every regular file under root (symlinks to files are followed, as sha256sum does), sorted by the bytes of
- * their relative path so that manifests and archives come out the same on every machine.
+ * Every regular file under root (symlinks to files and folders are followed, as sha256sum does), sorted by the
+ * bytes of their relative path so that manifests and archives come out the same on every machine. A link back
+ * to a folder the walk is inside (a/up -> ..) is a symbolic link loop: EUNSAFE_PATH, or left out with leaveOut.
  */
 export async function walkFiles(root: string, options: WalkOptions = {}): Promise<WalkedFile[]> {
   const files: WalkedFile[] = [];
-  async function visit(dir: string): Promise<void> {
+  // device:inode of each folder the walk is inside (root down to the current one), with its path.
+  const inside = new Map<string, string>();
+  const folderKey = (info: Stats) => `${info.dev}:${info.ino}`;
+  async function visit(dir: string, dirInfo: Stats): Promise<void> {
+    inside.set(folderKey(dirInfo), dir);
     for await (const entry of await opendir(dir)) {
       const absolute = path.join(dir, entry.name);
       const relative = toPosix(path.relative(root, absolute));
       if (options.exclude?.has(relative)) continue;
       if (options.skip?.(relative, entry.isDirectory())) continue;
       if (entry.isDirectory()) {
-        await visit(absolute);
+        await visit(absolute, await stat(absolute));
         continue;
       }
       const info = entry.isSymbolicLink()
         ? await stat(absolute).catch(() => undefined)
         : await stat(absolute);
+      const loop = info?.isDirectory() ? inside.get(folderKey(info)) : undefined;
       if (info?.isFile()) {
         files.push({ relative, absolute, size: info.size });
-      } else if (info?.isDirectory()) {
-        await visit(absolute);
+      } else if (info?.isDirectory() && loop === undefined) {
+        await visit(absolute, info);
       } else if (!options.leaveOut?.(relative)) {
         throw new OfflineError(
           'EUNSAFE_PATH',
-          `${absolute}: not a regular file (device, socket or broken link)`,
-          {
-            file: absolute,
-          },
+          loop === undefined
+            ? `${absolute}: not a regular file (device, socket or broken link)`
+            : `${absolute}: symbolic link loop (it leads back to ${loop}, which holds it)`,
+          { file: absolute },
         );
       }
     }
+    inside.delete(folderKey(dirInfo));
   }
-  await visit(root);
+  await visit(root, await stat(root));
   return files.sort((a, b) => Buffer.compare(Buffer.from(a.relative), Buffer.from(b.relative)));
 }

@@ -15,6 +15,13 @@ export interface RebuildOptions {
   context?: string;
 }
 
+export interface RebuildHooks {
+  /** A line of the build's output. */
+  onLine?: (line: string) => void;
+  /** Something the rebuild goes on without (a stage image of the cache no longer in the engine). */
+  onWarning?: (message: string) => void;
+}
+
 export interface RebuildResult {
   service: string;
   image: string;
@@ -36,7 +43,7 @@ export interface RebuildResult {
 export async function runRebuild(
   engine: DockerEngine,
   options: RebuildOptions,
-  onLine?: (line: string) => void,
+  hooks: RebuildHooks = {},
 ): Promise<RebuildResult> {
   const manifest = await readManifestCopy(options.target);
   const service = manifest.services.find((s) => s.name === options.service);
@@ -45,6 +52,13 @@ export async function runRebuild(
       file: options.service,
       expected: manifest.services.map((s) => s.name).join(', '),
     });
+  }
+  if (!service.built) {
+    throw new OfflineError(
+      'EUSAGE',
+      `${options.service}: not built from source (it runs the image ${service.image} as it is); nothing to rebuild`,
+      { file: options.service, hint: 'rebuild a service that has a build: section in the compose file' },
+    );
   }
   const cache = manifest.buildCaches.find((c) => c.service === options.service);
   if (!cache) {
@@ -61,7 +75,7 @@ export async function runRebuild(
       file: dockerfile,
     });
   }
-  const cacheFrom = await cacheImages(engine, cache, service.image);
+  const cacheFrom = await cacheImages(engine, cache, service.image, hooks.onWarning);
   const previous = await engine.inspectImage(service.image);
   let steps = 0;
   let cached = 0;
@@ -80,7 +94,7 @@ export async function runRebuild(
       if (!line) return;
       if (/^Step \d+\/\d+ :/.test(line)) steps++;
       if (line === '---> Using cache') cached++;
-      onLine?.(line);
+      hooks.onLine?.(line);
     },
   );
   return {
@@ -113,20 +127,38 @@ function importedContext(target: string, cache: BuildCacheEntry): string {
   return path.join(target, inStack);
 }
 
-/** The stage images and bases of the cache, and the service's current image when present; all must exist. */
-async function cacheImages(engine: DockerEngine, cache: BuildCacheEntry, image: string): Promise<string[]> {
-  const refs = [...cache.stages.map((s) => s.tag), ...cache.bases];
-  for (const ref of refs) {
-    if (!(await engine.inspectImage(ref))) {
-      throw new OfflineError(
-        'EMISSING',
-        `${ref}: build cache image not in the engine; import the bundle first`,
-        {
-          file: ref,
-        },
+const RELOAD_HINT = 're-run `offline import` of this bundle to load its build cache again';
+
+/**
+ * The cache's stage images and FROM bases, and the service's current image when present. The bases must be
+ * there (the build does not pull); a stage image that is gone (say, after `docker image prune -a`) is only
+ * left out with a warning: the build runs that stage's steps again, or does not need it at all.
+ */
+async function cacheImages(
+  engine: DockerEngine,
+  cache: BuildCacheEntry,
+  image: string,
+  onWarning?: (message: string) => void,
+): Promise<string[]> {
+  for (const base of cache.bases) {
+    if (!(await engine.inspectImage(base))) {
+      throw new OfflineError('EMISSING', `${base}: FROM base image of the build not in the engine`, {
+        file: base,
+        hint: RELOAD_HINT,
+      });
+    }
+  }
+  const refs: string[] = [];
+  for (const stage of cache.stages) {
+    if (await engine.inspectImage(stage.tag)) {
+      refs.push(stage.tag);
+    } else {
+      onWarning?.(
+        `${stage.tag}: build cache image of stage "${stage.target}" not in the engine; its steps run again if the build needs them (${RELOAD_HINT})`,
       );
     }
   }
+  refs.push(...cache.bases);
   if (await engine.inspectImage(image)) refs.push(image);
   return refs;
 }

@@ -109,6 +109,31 @@ describe('offline checksum (CLI)', () => {
     expect(errorLines(result.stderr)).toHaveLength(1 + 5);
   });
 
+  it("verify reports the most serious problem's code, whichever path sorts first", async () => {
+    const dir = await tempDir('offline-cli-');
+    await writeFile(path.join(dir, 'b.txt'), '1\n');
+    await writeFile(path.join(dir, 'c.txt'), '2\n');
+    await runCli(['checksum', 'create', dir]);
+    await writeFile(path.join(dir, 'c.txt'), 'changed\n');
+    const codeOf = async () => {
+      const result = await runCli(['checksum', 'verify', dir, '--json']);
+      expect(result.code).toBe(3);
+      return (result.json as { error: { code: string } }).error.code;
+    };
+    await writeFile(path.join(dir, 'a-extra.txt'), 'new\n');
+    expect(await codeOf()).toBe('EINTEGRITY');
+    const { rm } = await import('node:fs/promises');
+    await rm(path.join(dir, 'a-extra.txt'));
+    await writeFile(path.join(dir, 'z-extra.txt'), 'new\n');
+    expect(await codeOf()).toBe('EINTEGRITY');
+    const list = path.join(dir, CHECKSUMS_FILE);
+    await writeFile(list, `${await readFile(list, 'utf8')}zz  ../etc/passwd\n`);
+    expect(await codeOf()).toBe('EINTEGRITY');
+    await writeFile(path.join(dir, 'c.txt'), '2\n');
+    await rm(path.join(dir, 'b.txt'));
+    expect(await codeOf()).toBe('EMISSING');
+  });
+
   it('verify --allow-unlisted accepts a file nobody listed', async () => {
     const dir = await sampleFolder();
     await runCli(['checksum', 'create', dir]);

@@ -1,18 +1,10 @@
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { readFile, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PlannedBuild } from '../../src/export/plan.js';
 import { copyStackFiles, selectStackFiles } from '../../src/export/stack-files.js';
 import { tempDir } from '../support/temp-dir.js';
-
-async function layout(files: Record<string, string>): Promise<string> {
-  const root = await tempDir();
-  for (const [name, text] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(root, name)), { recursive: true });
-    await writeFile(path.join(root, name), text);
-  }
-  return root;
-}
+import { fileTree as layout } from './support/file-tree.js';
 
 function built(root: string, context: string): PlannedBuild {
   return {

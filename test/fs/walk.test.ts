@@ -84,4 +84,27 @@ describe('walkFiles', () => {
       file: path.join(dir, 'broken'),
     });
   });
+
+  it('refuses a symbolic link loop (a/up -> ..) by name, at the link, without walking it over and over', async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'a'));
+    await writeFile(path.join(dir, 'a/f.txt'), 'x');
+    await symlink('..', path.join(dir, 'a/up'));
+    const error = await walkFiles(dir).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'EUNSAFE_PATH', file: path.join(dir, 'a/up') });
+    expect((error as Error).message).toContain(`symbolic link loop (it leads back to ${dir}`);
+    // leaveOut leaves a loop out as it does a broken link.
+    const files = await walkFiles(dir, { leaveOut: (relative) => relative === 'a/up' });
+    expect(files.map((f) => f.relative)).toEqual(['a/f.txt']);
+  });
+
+  it('two links to the same folder are no loop: it is walked under each name', async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'real'));
+    await writeFile(path.join(dir, 'real/f'), 'x');
+    await mkdir(path.join(dir, 'b'));
+    await symlink('../real', path.join(dir, 'b/one'));
+    await symlink('../real', path.join(dir, 'b/two'));
+    expect((await walkFiles(dir)).map((f) => f.relative)).toEqual(['b/one/f', 'b/two/f', 'real/f']);
+  });
 });

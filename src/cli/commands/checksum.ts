@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CHECKSUMS_FILE, createChecksums, verifyDirectory } from '../../checksum/directory.js';
+import { worstProblem } from '../../checksum/worst-problem.js';
 import { OfflineError } from '../../errors.js';
 import { action } from '../run.js';
 
@@ -44,7 +45,7 @@ export function registerChecksum(program: Command): void {
         for (const note of result.notes) output.warn(note);
         if (!result.ok) {
           throw new OfflineError(
-            result.problems[0]?.code ?? 'EINTEGRITY',
+            worstProblem(result.problems)?.code ?? 'EINTEGRITY',
             `${dir}: ${result.problems.length} problem(s) found, ${result.verified.length} file(s) good`,
             { file: dir, problems: result.problems },
           );

@@ -22,8 +22,11 @@ export function registerRebuild(program: Command): void {
         const result = await runRebuild(
           engine,
           { service, target: flags.target, ...(flags.context !== undefined && { context: flags.context }) },
-          (line) => {
-            if (output.debug) output.info(line);
+          {
+            onLine: (line) => {
+              if (output.debug) output.info(line);
+            },
+            onWarning: (message) => output.warn(message),
           },
         );
         return {
