@@ -85,6 +85,24 @@ export function entryMismatch(
   });
 }
 
+/**
+ * Where a read's problems go: thrown at once with failFast (import), else gathered for readOutcome (verify
+ * reports every problem).
+ */
+export function problemSink(failFast: boolean): {
+  problems: OfflineError[];
+  report: (error: OfflineError) => void;
+} {
+  const problems: OfflineError[] = [];
+  return {
+    problems,
+    report: (error) => {
+      if (failFast) throw error;
+      problems.push(error);
+    },
+  };
+}
+
 /** The end of a read: the problems collected (in `where`) thrown together, or what was read and verified. */
 export function readOutcome(
   where: string,

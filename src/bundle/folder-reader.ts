@@ -5,7 +5,14 @@ import { finished } from 'node:stream/promises';
 import { HashStream } from '../checksum/hash-stream.js';
 import { OfflineError } from '../errors.js';
 import { resolveInside } from '../fs/safe-path.js';
-import { checkLists, damagedInstead, entryMismatch, MAX_LIST_BYTES, readOutcome } from './bundle-lists.js';
+import {
+  checkLists,
+  damagedInstead,
+  entryMismatch,
+  MAX_LIST_BYTES,
+  problemSink,
+  readOutcome,
+} from './bundle-lists.js';
 import { listFolderTree } from './folder-tree.js';
 import { CHECKSUMS_FILE, entryRank, MANIFEST_FILE } from './layout.js';
 import type { BundleLocation } from './locate.js';
@@ -28,11 +35,7 @@ export async function readFolderBundle(
 ): Promise<BundleReadResult> {
   const failFast = options.failFast ?? true;
   const where = location.archiveName;
-  const problems: OfflineError[] = [];
-  const report = (error: OfflineError) => {
-    if (failFast) throw error;
-    problems.push(error);
-  };
+  const { problems, report } = problemSink(failFast);
   options.signal?.throwIfAborted();
   const tree = await listFolderTree(location.dir, where);
   const lists = checkLists(

@@ -11,6 +11,7 @@ import {
   damagedInstead,
   entryMismatch,
   MAX_LIST_BYTES,
+  problemSink,
   readOutcome,
 } from './bundle-lists.js';
 import { combineProblems } from './combine-errors.js';
@@ -85,11 +86,7 @@ export async function readBundle(
   if (location.kind === 'folder') return readFolderBundle(location, handler, options);
   const failFast = options.failFast ?? true;
   const where = location.archiveName;
-  const problems: OfflineError[] = [];
-  const report = (error: OfflineError) => {
-    if (failFast) throw error;
-    problems.push(error);
-  };
+  const { problems, report } = problemSink(failFast);
   const verified: BundleReadResult['verified'] = [];
   const heads: Buffer[] = [];
   const seen = new Set<string>();

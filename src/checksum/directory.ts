@@ -6,6 +6,7 @@ import { OfflineError } from '../errors.js';
 import { writeStreamAtomic } from '../fs/atomic-file.js';
 import { resolveInside } from '../fs/safe-path.js';
 import { walkFiles } from '../fs/walk.js';
+import { digestProblem } from './digest-problem.js';
 import { hashFile } from './hash-file.js';
 import { type ChecksumEntry, formatChecksums, parseChecksums } from './sha256sum-format.js';
 
@@ -129,25 +130,16 @@ async function checkEntry(
     }
     size = info.size;
   }
-  if (entry.size !== undefined && entry.size !== size) {
-    return new OfflineError('EBADSIZE', `${entry.path}: size differs`, {
-      file: entry.path,
-      expected: entry.size,
-      found: size,
-    });
-  }
+  // The size first: a file of another size is not read at all.
+  const wrongSize = digestProblem({ sha256: '', size }, { size: entry.size }, entry.path);
+  if (wrongSize) return wrongSize;
   const digest = await hashFile(file, size).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw error;
   });
   if (!digest) return new OfflineError('EMISSING', `${entry.path}: listed but missing`, { file: entry.path });
-  if (digest.sha256 !== entry.sha256) {
-    return new OfflineError('EINTEGRITY', `${entry.path}: sha256 differs`, {
-      file: entry.path,
-      expected: entry.sha256,
-      found: digest.sha256,
-    });
-  }
+  const wrongBytes = digestProblem(digest, { sha256: entry.sha256 }, entry.path);
+  if (wrongBytes) return wrongBytes;
   return digest.size;
 }
 

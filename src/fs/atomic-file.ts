@@ -4,13 +4,14 @@ import { link, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { digestProblem, type Pinned } from '../checksum/digest-problem.js';
 import { type Digest, HashStream } from '../checksum/hash-stream.js';
 import { OfflineError } from '../errors.js';
 import { CoalesceChunks } from './coalesce-chunks.js';
 
 export interface AtomicWriteOptions {
   /** When given, the file is only renamed into place if the bytes match. */
-  expected?: { sha256?: string; size?: number };
+  expected?: Pinned;
   /** Refuse to replace an existing file at dest (EEXIST) instead of overwriting it. */
   noClobber?: boolean;
   /** Called with the byte count as data flows, for progress. */
@@ -40,21 +41,8 @@ export async function writeStreamAtomic(
   try {
     await pipeline(source, new CoalesceChunks(), hasher, createWriteStream(temp, { flags: 'wx' }));
     const digest = hasher.digest;
-    const label = options.label ?? dest;
-    if (options.expected?.size !== undefined && options.expected.size !== digest.size) {
-      throw new OfflineError('EBADSIZE', `${label}: size differs`, {
-        file: label,
-        expected: options.expected.size,
-        found: digest.size,
-      });
-    }
-    if (options.expected?.sha256 !== undefined && options.expected.sha256 !== digest.sha256) {
-      throw new OfflineError('EINTEGRITY', `${label}: sha256 differs`, {
-        file: label,
-        expected: options.expected.sha256,
-        found: digest.sha256,
-      });
-    }
+    const problem = options.expected && digestProblem(digest, options.expected, options.label ?? dest);
+    if (problem) throw problem;
     if (options.noClobber) {
       // link() fails with EEXIST instead of replacing: the user's file is never overwritten.
       try {

@@ -1,37 +1,8 @@
 import { stat } from 'node:fs/promises';
+import { digestProblem, type Pinned } from '../checksum/digest-problem.js';
 import { hashFile } from '../checksum/hash-file.js';
 import type { Digest } from '../checksum/hash-stream.js';
 import { OfflineError } from '../errors.js';
-
-/** What a file must be: its sha256, and its size where known. */
-export interface Pinned {
-  sha256: string;
-  size?: number;
-}
-
-/** What is wrong with a digest, if anything: the size first (EBADSIZE), then the sha256 (EINTEGRITY). */
-export function digestProblem(
-  digest: Digest,
-  want: Pinned,
-  file: string,
-  what: string,
-): OfflineError | undefined {
-  if (want.size !== undefined && digest.size !== want.size) {
-    return new OfflineError('EBADSIZE', `${file}: ${what} size differs`, {
-      file,
-      expected: want.size,
-      found: digest.size,
-    });
-  }
-  if (digest.sha256 !== want.sha256) {
-    return new OfflineError('EINTEGRITY', `${file}: ${what} sha256 differs`, {
-      file,
-      expected: want.sha256,
-      found: digest.sha256,
-    });
-  }
-  return undefined;
-}
 
 /**
  * Hashes a file and checks it against what it must be; problems name it `shownAs`. A file of the wrong size is

@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { Pinned } from '../checksum/digest-problem.js';
 import { OfflineError } from '../errors.js';
 import { readIndex } from './cache-index.js';
 import {
@@ -10,7 +11,7 @@ import {
   INDEX_FILE,
   lookupUrls,
 } from './cache-name.js';
-import { checkFile, type Pinned } from './file-check.js';
+import { checkFile } from './file-check.js';
 import type { CachedFile } from './prefetch.js';
 import { ENCODING_FILES } from './registry.js';
 
