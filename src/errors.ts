@@ -59,9 +59,11 @@ export class OfflineError extends Error {
   /** The one line a user reads: what, where, expected/found, what to do. */
   describe(): string {
     const parts = [`${this.code}: ${this.message}`];
-    if (this.expected !== undefined || this.found !== undefined) {
-      parts.push(`(expected ${this.expected ?? '?'}, found ${this.found ?? '?'})`);
-    }
+    const compared = [
+      ...(this.expected === undefined ? [] : [`expected ${this.expected}`]),
+      ...(this.found === undefined ? [] : [`found ${this.found}`]),
+    ];
+    if (compared.length > 0) parts.push(`(${compared.join(', ')})`);
     if (this.hint) parts.push(`- ${this.hint}`);
     return parts.join(' ');
   }

@@ -30,9 +30,8 @@ export async function interruptible<T>(
   for (const name of Object.keys(STOP_SIGNALS) as StopSignal[]) {
     const listener = () => {
       stopListening();
-      // After SIGHUP the terminal is gone: writing to it fails (EIO), and an unheard stream error would end
-      // the process before the clean-up. From here on such write errors are dropped.
-      for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+      // After SIGHUP the terminal is gone and this write fails (EIO): main() drops such errors
+      // (closed-output.ts), so the clean-up still runs.
       output.warn(`interrupted (${name}): ${message}`);
       process.once('exit', () => {
         process.exitCode = STOP_SIGNALS[name];

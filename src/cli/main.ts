@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
+import { keepRunningWhenOutputCloses } from './closed-output.js';
 import { registerChecksum } from './commands/checksum.js';
 import { registerDeploy } from './commands/deploy.js';
 import { exportVersionAlias, registerExport } from './commands/export.js';
@@ -45,6 +46,7 @@ Example:
 }
 
 export async function main(argv: string[]): Promise<void> {
+  keepRunningWhenOutputCloses();
   const program = buildProgram();
   try {
     await program.parseAsync(exportVersionAlias(argv));
