@@ -17,6 +17,16 @@ export interface BundleLocation {
   expected: Map<string, string>;
   sidecar?: string;
   compression: Compression;
+  /** With `leadingParts`: the parts from the first missing one on (not in `parts`); otherwise empty. */
+  absent: string[];
+}
+
+export interface LocateOptions {
+  /**
+   * Take the parts present up to the first missing one, instead of refusing a bundle with a part missing: for
+   * reading only the head (inspect), while the other parts are still being copied.
+   */
+  leadingParts?: boolean;
 }
 
 const PART = /^(.*)\.part(\d+)$/;
@@ -28,7 +38,7 @@ const ARCHIVE = /\.offline\.tar(\.gz|\.zst)?$/;
  * sidecar (<archive>.sha256) when present; a part the sidecar lists but the folder lacks is named (EMISSING,
  * with its expected sha256), and so is a gap in the numbering.
  */
-export async function locateBundle(input: string): Promise<BundleLocation> {
+export async function locateBundle(input: string, options: LocateOptions = {}): Promise<BundleLocation> {
   const info = await stat(input).catch(() => undefined);
   if (!info) throw new OfflineError('EMISSING', `${input}: no such bundle file or folder`, { file: input });
   if (info.isDirectory() && (await isExtractedBundle(input))) {
@@ -40,6 +50,7 @@ export async function locateBundle(input: string): Promise<BundleLocation> {
       parts: [],
       expected: new Map(),
       compression: 'none',
+      absent: [],
     };
   }
   const dir = info.isDirectory() ? path.resolve(input) : path.dirname(path.resolve(input));
@@ -54,21 +65,16 @@ export async function locateBundle(input: string): Promise<BundleLocation> {
   }
   const names = expected.size > 0 ? [...expected.keys()].sort() : await namesOnDisk(dir, archiveName);
   const parts: string[] = [];
-  for (const name of names) {
-    const file = path.join(dir, name);
-    if (!(await stat(file).catch(() => undefined))?.isFile()) {
-      throw new OfflineError('EMISSING', `${name}: missing from ${dir}; copy it again`, {
-        file: name,
-        expected: expected.get(name) ?? 'the file',
-        found: 'nothing',
-      });
+  const absent: string[] = [];
+  for (const [index, name] of names.entries()) {
+    const missing = await missingBefore(dir, name, parts.length + 1, archiveName, expected);
+    if (missing) {
+      if (!options.leadingParts || parts.length === 0) throw missing;
+      absent.push(...new Set([missing.file as string, ...names.slice(index)]));
+      break;
     }
-    parts.push(file);
+    parts.push(path.join(dir, name));
   }
-  checkNumbering(
-    parts.map((p) => path.basename(p)),
-    archiveName,
-  );
   return {
     kind: 'archive',
     archiveName,
@@ -77,7 +83,32 @@ export async function locateBundle(input: string): Promise<BundleLocation> {
     expected,
     ...(sidecarText !== undefined && { sidecar: sidecarPath }),
     compression: await compressionOf(parts[0] as string),
+    absent,
   };
+}
+
+/**
+ * The part missing at this place in the order, if any: `name` itself (listed by the sidecar but not here, with
+ * its expected sha256), or the part numbered before it (a gap in the numbering).
+ */
+async function missingBefore(
+  dir: string,
+  name: string,
+  number: number,
+  archiveName: string,
+  expected: ReadonlyMap<string, string>,
+): Promise<OfflineError | undefined> {
+  const numbered = PART.exec(name)?.[2];
+  if (numbered !== undefined && Number(numbered) !== number) {
+    const gap = `${archiveName}.part${String(number).padStart(numbered.length, '0')}`;
+    return new OfflineError('EMISSING', `${gap}: missing; copy it again`, { file: gap });
+  }
+  if ((await stat(path.join(dir, name)).catch(() => undefined))?.isFile()) return undefined;
+  return new OfflineError('EMISSING', `${name}: missing from ${dir}; copy it again`, {
+    file: name,
+    expected: expected.get(name) ?? 'the file',
+    found: 'nothing',
+  });
 }
 
 /** A folder that `tar xzf` of a bundle left: manifest.json and checksums.sha256 at its top. */
@@ -113,19 +144,6 @@ async function namesOnDisk(dir: string, archiveName: string): Promise<string[]> 
     });
   }
   return parts;
-}
-
-function checkNumbering(names: string[], archiveName: string): void {
-  const numbers = names
-    .map((name) => Number(PART.exec(name)?.[2] ?? Number.NaN))
-    .filter((n) => !Number.isNaN(n));
-  numbers.forEach((n, i) => {
-    if (n !== i + 1) {
-      const width = Math.max(3, String(numbers.length).length);
-      const missing = `${archiveName}.part${String(i + 1).padStart(width, '0')}`;
-      throw new OfflineError('EMISSING', `${missing}: missing; copy it again`, { file: missing });
-    }
-  });
 }
 
 async function compressionOf(file: string): Promise<Compression> {

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IMAGES_ARCHIVE } from '../../src/bundle/layout.js';
 import { parseSize } from '../../src/bundle/size.js';
@@ -101,6 +103,43 @@ describe('offline inspect', () => {
     expect(result.json).toMatchObject({
       ok: true,
       manifest: { name: 'fixture', files: fixture.manifest.files },
+    });
+  });
+
+  it('reads a split bundle from its first parts while the others are not copied yet', async () => {
+    const fixture = await bundle({ splitSize: parseSize('1M') });
+    const [first, ...rest] = fixture.parts;
+    await Promise.all(rest.map((part) => rm(part)));
+    const result = await runCli(['inspect', first as string, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.json).toMatchObject({
+      ok: true,
+      parts: [first],
+      absentParts: rest.map((part) => path.basename(part)),
+      manifest: { name: 'fixture', files: fixture.manifest.files },
+    });
+    const text = await runCli(['inspect', fixture.outDir]);
+    expect(text.stdout).toContain(
+      `not here yet: ${path.basename(rest[0] as string)} and ${rest.length - 1} more`,
+    );
+  });
+
+  it('names the first missing part when the head goes on into it, and a damaged part as itself (exit 3)', async () => {
+    const fixture = await bundle({ splitSize: 512 });
+    const [first, second, ...rest] = fixture.parts;
+    await Promise.all([second, ...rest].map((part) => rm(part as string)));
+    const missing = await runCli(['inspect', fixture.outDir, '--json']);
+    expect(missing.code).toBe(3);
+    expect(missing.json).toMatchObject({
+      error: { code: 'EMISSING', file: path.basename(second as string) },
+    });
+    const bytes = await readFile(first as string);
+    bytes[bytes.length - 10] = (bytes[bytes.length - 10] ?? 0) ^ 0xff;
+    await writeFile(first as string, bytes);
+    const damaged = await runCli(['inspect', fixture.outDir, '--json']);
+    expect(damaged.code).toBe(3);
+    expect(damaged.json).toMatchObject({
+      error: { code: 'EINTEGRITY', file: path.basename(first as string) },
     });
   });
 
