@@ -1,4 +1,5 @@
 import { OfflineError } from '../errors.js';
+import { MAX_TIMER_MS, MAX_TIMER_TEXT } from '../time-limit.js';
 
 /** A count or a number of seconds given on the command line: a whole number >= 1, else EUSAGE naming the option. */
 export function positiveWholeNumber(option: string, text: string): number {
@@ -10,4 +11,16 @@ export function positiveWholeNumber(option: string, text: string): number {
     });
   }
   return value;
+}
+
+/** A number of seconds a timer waits (an idle limit): a whole number >= 1 and at most 24 days, else EUSAGE. */
+export function timerSeconds(option: string, text: string): number {
+  const seconds = positiveWholeNumber(option, text);
+  if (seconds * 1000 > MAX_TIMER_MS) {
+    throw new OfflineError('EUSAGE', `${option} "${text}" is longer than ${MAX_TIMER_TEXT}`, {
+      expected: `at most ${Math.floor(MAX_TIMER_MS / 1000)} seconds`,
+      found: text,
+    });
+  }
+  return seconds;
 }

@@ -1,7 +1,9 @@
 import { OfflineError } from '../errors.js';
+import { MAX_TIMER_MS, MAX_TIMER_TEXT } from '../time-limit.js';
 
-/** A limit as people read it: "10 min", "30 s", "500 ms". */
+/** A limit as people read it: "2 h", "10 min", "30 s", "500 ms". */
 export function formatLimit(ms: number): string {
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
   if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
   if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000} s`;
   return `${ms} ms`;
@@ -10,8 +12,8 @@ export function formatLimit(ms: number): string {
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
 
 /**
- * A duration as a user writes it: "600" (seconds), "90s", "20m", "20min", "1.5h", "500ms". Anything else, or
- * zero, is EUSAGE naming `where` (the option or variable it came from).
+ * A duration as a user writes it: "600" (seconds), "90s", "20m", "20min", "1.5h", "500ms". Anything else, zero,
+ * or more than a timer can wait (24 days), is EUSAGE naming `where` (the option or variable it came from).
  */
 export function parseDuration(value: string, where: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|m|h)?\s*$/i.exec(value);
@@ -20,6 +22,12 @@ export function parseDuration(value: string, where: string): number {
     throw new OfflineError('EUSAGE', `${where} "${value}": not a duration`, {
       found: value,
       expected: 'a duration such as 600 (seconds), 90s, 20m or 1h',
+    });
+  }
+  if (ms > MAX_TIMER_MS) {
+    throw new OfflineError('EUSAGE', `${where} "${value}": longer than ${MAX_TIMER_TEXT}`, {
+      found: value,
+      expected: `at most ${MAX_TIMER_TEXT}`,
     });
   }
   return ms;

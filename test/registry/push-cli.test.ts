@@ -119,6 +119,11 @@ describe('offline push, import --registry and deploy from the command line', () 
         ['--registry', registry.host, '--request-timeout', '2s'],
         /--request-timeout "2s" is not a positive whole/,
       ],
+      // Beyond what a timer can wait it would fire at once: every request would time out.
+      [
+        ['--registry', registry.host, '--request-timeout', '3000000'],
+        /--request-timeout "3000000" is longer than 24 days/,
+      ],
     ];
     for (const [args, message] of cases) {
       const result = await runCli([...push, ...args]);

@@ -6,7 +6,7 @@ import { readCredentials } from '../../registry/credentials.js';
 import { DEFAULT_IDLE_TIMEOUT } from '../../registry/http.js';
 import type { PushRequest, PushResult } from '../../registry/run-push.js';
 import { interruptible } from '../interrupt.js';
-import { positiveWholeNumber } from '../option-values.js';
+import { positiveWholeNumber, timerSeconds } from '../option-values.js';
 import type { Output } from '../output.js';
 
 export interface RegistryFlags {
@@ -69,7 +69,7 @@ export async function pushRequest(
   const timeout =
     timeoutText === undefined
       ? undefined
-      : positiveWholeNumber(
+      : timerSeconds(
           flags.requestTimeout === undefined ? 'OFFLINE_REGISTRY_TIMEOUT' : '--request-timeout',
           timeoutText,
         );
