@@ -24,7 +24,7 @@ async function checksumCreate(
   // As `offline ... | head -0`: the reader is gone before the first write, which then fails with EPIPE.
   if (stdout === 'closed') child.stdout?.destroy();
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
+  child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
