@@ -4,7 +4,7 @@ import { STACK_DIR } from '../bundle/layout.js';
 import { OfflineError } from '../errors.js';
 import { toPosix } from '../fs/safe-path.js';
 import { walkFiles } from '../fs/walk.js';
-import { patternMatcher, readDockerignore } from './dockerignore.js';
+import { type IgnoreRules, patternMatcher, readDockerignore, sentToEngine } from './dockerignore.js';
 import type { PlannedBuild } from './plan.js';
 import { secretByContents, secretByName } from './secrets.js';
 
@@ -42,6 +42,8 @@ function relativeInside(root: string, file: string, what: string): string {
   return toPosix(relative);
 }
 
+const IGNORE_ALL: IgnoreRules = { ignores: () => true, hasExceptions: false };
+
 /**
  * Files of a build context that ship, relative to stackRoot: its Dockerfile and .dockerignore, and with `full`
  * whatever the .dockerignore keeps. What does not ship is not looked at, so a broken link in an ignored
@@ -60,21 +62,14 @@ async function contextFiles(root: string, build: PlannedBuild, full: boolean): P
     );
   }
   const context = build.build.context;
-  const rules = await readDockerignore(context);
   const dockerfile = toPosix(path.relative(context, path.resolve(context, build.build.dockerfile)));
-  const always = (relative: string) => relative === '.dockerignore' || relative === dockerfile;
-  // A folder the .dockerignore leaves out is still entered when a `!` rule may re-include something in it.
-  const kept = (relative: string, directory: boolean) =>
-    !rules.ignores(relative) || (directory && rules.hasExceptions);
-  const shipped = (relative: string, directory: boolean) =>
-    always(relative) ||
-    (directory && dockerfile.startsWith(`${relative}/`)) ||
-    (full && kept(relative, directory));
+  // In full, what the engine gets; otherwise as if the .dockerignore left out everything but what always goes.
+  const shipped = sentToEngine(full ? await readDockerignore(context) : IGNORE_ALL, dockerfile);
   const files = await walkFiles(context, {
     skip: (relative, directory) => !shipped(relative, directory),
   });
   return files
-    .filter((f) => always(f.relative) || (full && !rules.ignores(f.relative)))
+    .filter((f) => shipped(f.relative, false))
     .map((f) => (base === '' ? f.relative : `${base}/${f.relative}`));
 }
 
