@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm, statfs } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { IMAGES_ARCHIVE } from '../bundle/layout.js';
 import { locateBundle } from '../bundle/locate.js';
@@ -16,6 +15,7 @@ import { RegistryClient } from './client.js';
 import { registryOverride, registryOverridePath, writeComposeOverride } from './compose-override.js';
 import { type ArchiveImage, spoolImageArchive } from './image-archive.js';
 import { type PushReport, pushImages } from './pusher.js';
+import { makeSpool, sweepStaleSpools } from './spool.js';
 import { isStackFile } from './stack-files.js';
 import { parseTarget } from './target.js';
 import { UploadState } from './upload-state.js';
@@ -72,7 +72,10 @@ export async function runPush(request: PushRequest): Promise<PushResult> {
     ...(request.signal && { signal: request.signal }),
     ...(request.idleTimeout !== undefined && { idleTimeout: request.idleTimeout }),
   });
-  const spool = await mkdtemp(path.join(tmpdir(), 'offline-push-'));
+  const swept = await sweepStaleSpools();
+  if (swept.length > 0)
+    request.onStep?.(`removed ${swept.length} spool(s) that killed pushes left: ${swept.join(', ')}`);
+  const spool = await makeSpool();
   const staged = request.stackDir ? new StagedFiles(request.stackDir) : undefined;
   let planned = new Map<string, PlannedFile>();
   try {

@@ -395,6 +395,36 @@ describe('offline push', () => {
     expect(await readdir(state)).toHaveLength(1);
   });
 
+  it('a push killed outright (SIGKILL) leaves its spool, and the next push removes it', async () => {
+    const spoolParent = await tempDir();
+    const state = await tempDir();
+    const proxy = await startCountingProxy(registry.host);
+    proxies.push(proxy);
+    let held = false;
+    proxy.hold = (r) => {
+      held ||= r.method === 'PATCH';
+      return held;
+    };
+    const env = { OFFLINE_UPLOAD_STATE_DIR: state, TMPDIR: spoolParent };
+    const args = ['push', fixture.archive, '--registry', `${proxy.host}/${name}-kill`, '--insecure'];
+    const run = spawnCli([...args, '--concurrency', '1'], env);
+    const deadline = Date.now() + 60_000;
+    while (!held && Date.now() < deadline && run.child.exitCode === null) await sleep(20);
+    expect(held).toBe(true);
+    const spools = async () => (await readdir(spoolParent)).filter((n) => n.startsWith('offline-push-'));
+    const left = await spools();
+    expect(left).toHaveLength(1);
+    // The push itself, named in its spool (run.child is tsx, which runs it in a child process).
+    const pid = Number(/^offline-push-[0-9a-f]{8}-\d+-(\d+)-/.exec(left[0] as string)?.[1]);
+    process.kill(pid, 'SIGKILL');
+    await run.done;
+    expect(await spools()).toEqual(left);
+    proxy.hold = undefined;
+    const again = await runCli([...args, '--json'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(await spools()).toEqual([]);
+  });
+
   it('pushes with basic auth, and names a refused or missing login EAUTH', async () => {
     const state = await tempDir();
     const args = [
