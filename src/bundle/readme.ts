@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { COMPOSE_PLUGIN, COMPOSE_V1 } from '../compose/detect-tool.js';
 import { composeUpCommand } from '../compose/up-command.js';
 import { shQuote } from '../selfcontained/sh-quote.js';
 import {
@@ -101,10 +102,10 @@ export function renderReadme(manifest: Omit<BundleManifest, 'files'>, options: R
     ...(hasTiktoken
       ? [`   $ export TIKTOKEN_CACHE_DIR="$(cd ${q(fromCompose(placedTiktoken))} && pwd)"`]
       : []),
-    '   With compose v2:',
-    `   $ ${composeUpCommand(manifest, 'docker compose')}`,
-    '   or, with compose v1:',
-    `   $ ${composeUpCommand(manifest, 'docker-compose')}`,
+    '   With the docker compose plugin (with a docker-compose 2.x, write docker-compose for docker compose):',
+    `   $ ${composeUpCommand(manifest, COMPOSE_PLUGIN)}`,
+    '   or, with docker-compose 1.x:',
+    `   $ ${composeUpCommand(manifest, COMPOSE_V1)}`,
     '',
   ];
   return `${lines.join('\n')}\n`;

@@ -41,9 +41,10 @@ async function parseYamlText(text: string, file: string): Promise<unknown> {
 }
 
 /**
- * Reads a compose file through the real compose tool where one is installed (`docker compose config
- * --format json`, or `docker-compose config`, whose YAML output is parsed), so interpolation, profiles and
- * defaults are the tool's. Without either it parses the YAML itself (with ${VAR} interpolation) and warns.
+ * Reads a compose file through the real compose tool where one is installed (`config --format json` with
+ * compose v2, plugin or standalone; docker-compose 1.x's `config`, whose YAML output is parsed), so
+ * interpolation, profiles and defaults are the tool's. Without either it parses the YAML itself (with ${VAR}
+ * interpolation) and warns.
  */
 export async function readCompose(options: ReadComposeOptions): Promise<ComposeProject> {
   const file = path.resolve(options.file);
@@ -73,12 +74,11 @@ export async function readCompose(options: ReadComposeOptions): Promise<ComposeP
   } else {
     const profileArgs = profiles.flatMap((p) => ['--profile', p]);
     const common = ['-f', file, '-p', options.project, ...profileArgs, 'config'];
-    const run = tool.label.startsWith('docker compose')
-      ? await runTool('docker', ['compose', ...common, '--format', 'json'], { env, cwd: path.dirname(file) })
-      : await runTool('docker-compose', tool.kind === 'v2' ? [...common, '--format', 'json'] : common, {
-          env,
-          cwd: path.dirname(file),
-        });
+    const format = tool.v2Flags ? ['--format', 'json'] : [];
+    const run = await runTool(tool.program, [...tool.prefix, ...common, ...format], {
+      env,
+      cwd: path.dirname(file),
+    });
     if (run.code !== 0) {
       const why = run.stderr.trim().split('\n').slice(-3).join(' ');
       throw new OfflineError('ECOMPOSE', `${file}: ${tool.label} config failed: ${why}`, {
@@ -86,7 +86,7 @@ export async function readCompose(options: ReadComposeOptions): Promise<ComposeP
         found: why,
       });
     }
-    document = tool.kind === 'v2' ? JSON.parse(run.stdout) : await parseYamlText(run.stdout, file);
+    document = tool.v2Flags ? JSON.parse(run.stdout) : await parseYamlText(run.stdout, file);
   }
   const resolved = normalizeServices(document, file, env);
   assertImageOrBuild(resolved, file);

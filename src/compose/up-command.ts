@@ -1,6 +1,30 @@
 import path from 'node:path';
 import type { BundleManifest } from '../bundle/manifest.js';
 import { shQuote } from '../selfcontained/sh-quote.js';
+import type { ComposeInvocation } from './detect-tool.js';
+
+/** What a compose command acts on: the project, its compose files (-f, in order) and profiles. */
+export interface ComposeScope {
+  project: string;
+  files: readonly string[];
+  profiles: readonly string[];
+}
+
+/** The arguments after the program that name the project: the tool's prefix, -p, each -f, each --profile. */
+export function composeScopeArgs(tool: ComposeInvocation, scope: ComposeScope): string[] {
+  return [
+    ...tool.prefix,
+    '-p',
+    scope.project,
+    ...scope.files.flatMap((f) => ['-f', f]),
+    ...scope.profiles.flatMap((p) => ['--profile', p]),
+  ];
+}
+
+/** `up` as offline starts a stack: detached, no build, and no pull where the tool takes `--pull` (v2). */
+export function upArgs(tool: ComposeInvocation): string[] {
+  return ['up', '-d', '--no-build', ...(tool.v2Flags ? ['--pull', 'never'] : [])];
+}
 
 /**
  * The command that starts the stack from the compose file's folder, as `offline import --start` runs it
@@ -9,10 +33,12 @@ import { shQuote } from '../selfcontained/sh-quote.js';
  */
 export function composeUpCommand(
   manifest: Pick<BundleManifest, 'compose' | 'project'>,
-  program: 'docker compose' | 'docker-compose',
+  tool: ComposeInvocation,
 ): string {
-  const profiles = manifest.compose.profiles.map((p) => `--profile ${shQuote(p)} `).join('');
-  const file = shQuote(path.posix.basename(manifest.compose.file));
-  const pull = program === 'docker compose' ? ' --pull never' : '';
-  return `${program} -p ${shQuote(manifest.project)} -f ${file} ${profiles}up -d --no-build${pull}`;
+  const scope = {
+    project: manifest.project,
+    files: [path.posix.basename(manifest.compose.file)],
+    profiles: manifest.compose.profiles,
+  };
+  return [tool.program, ...composeScopeArgs(tool, scope), ...upArgs(tool)].map(shQuote).join(' ');
 }

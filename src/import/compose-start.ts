@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { BundleManifest } from '../bundle/manifest.js';
-import { detectComposeTool } from '../compose/detect-tool.js';
+import { type ComposeInvocation, detectComposeTool } from '../compose/detect-tool.js';
 import { runTool } from '../compose/run-tool.js';
+import { type ComposeScope, composeScopeArgs, upArgs } from '../compose/up-command.js';
 import type { ContainerState, DockerEngine } from '../docker/engine.js';
 import { OfflineError } from '../errors.js';
 import { placedFile } from './target-layout.js';
@@ -12,8 +13,8 @@ const SERVICE_LABEL = 'com.docker.compose.service';
 const ONEOFF_LABEL = 'com.docker.compose.oneoff';
 const LOG_LINES = 20;
 
-/** The compose command line for what is installed: `docker compose` (v2 plugin) first, else `docker-compose`. */
-async function composeCommand(): Promise<{ program: string; prefix: string[] }> {
+/** The compose tool installed (detect-tool.ts: the docker compose plugin first, else docker-compose). */
+async function installedCompose(): Promise<ComposeInvocation> {
   const tool = await detectComposeTool();
   if (tool.kind === 'yaml') {
     throw new OfflineError(
@@ -24,9 +25,18 @@ async function composeCommand(): Promise<{ program: string; prefix: string[] }> 
       },
     );
   }
-  return tool.label.startsWith('docker compose')
-    ? { program: 'docker', prefix: ['compose'] }
-    : { program: 'docker-compose', prefix: [] };
+  return tool;
+}
+
+/**
+ * The argument lists `tool` runs to start the stack, in order: `up -d` with no build and, where the tool takes
+ * it (compose v2, plugin or standalone), no pull; with `pullFirst` (an import from a registry, whose images are
+ * not loaded) a `pull` before it.
+ */
+export function startCommands(tool: ComposeInvocation, scope: ComposeScope, pullFirst: boolean): string[][] {
+  const base = composeScopeArgs(tool, scope);
+  const up = [...base, ...upArgs(tool)];
+  return pullFirst ? [[...base, 'pull'], up] : [up];
 }
 
 /**
@@ -44,12 +54,11 @@ export async function startStack(
     path.resolve(target),
     placedFile(manifest, manifest.compose.file, target, 'compose.file'),
   );
-  const { program, prefix } = await composeCommand();
-  const files = ['-f', composeFile, ...(override ? ['-f', path.relative(target, override)] : [])];
-  const profiles = manifest.compose.profiles.flatMap((p) => ['--profile', p]);
-  const base = [...prefix, '-p', manifest.project, ...files, ...profiles];
-  const up = [...base, 'up', '-d', '--no-build', ...(program === 'docker' ? ['--pull', 'never'] : [])];
-  const commands = override ? [[...base, 'pull'], up] : [up];
+  const tool = await installedCompose();
+  const { program } = tool;
+  const files = [composeFile, ...(override ? [path.relative(target, override)] : [])];
+  const scope = { project: manifest.project, files, profiles: manifest.compose.profiles };
+  const commands = startCommands(tool, scope, Boolean(override));
   for (const args of commands) {
     const run = await runTool(program, args, { cwd: path.resolve(target) });
     if (run.code !== 0) {

@@ -8,6 +8,7 @@ import {
   STACK_DIR,
 } from '../bundle/layout.js';
 import type { BundleManifest, GeneratedValue } from '../bundle/manifest.js';
+import { COMPOSE_PLUGIN, COMPOSE_STANDALONE_V2, COMPOSE_V1 } from '../compose/detect-tool.js';
 import { composeUpCommand } from '../compose/up-command.js';
 import { OfflineError } from '../errors.js';
 import { shQuote } from './sh-quote.js';
@@ -263,9 +264,14 @@ export function renderImportScript(manifest: ManifestHead): string {
     '',
     '# One command starts the stack: printed when there is no --start, run with it.',
     'COMPOSE_FOUND=1',
-    `if docker compose version >/dev/null 2>&1; then UP=${q(composeUpCommand(manifest, 'docker compose'))}`,
-    `elif command -v docker-compose >/dev/null 2>&1; then UP=${q(composeUpCommand(manifest, 'docker-compose'))}`,
-    `else COMPOSE_FOUND=0; UP=${q(composeUpCommand(manifest, 'docker compose'))}`,
+    '# docker-compose: 1.x takes no --pull; 2.x (the static binary) does, like the docker compose plugin.',
+    `if docker compose version >/dev/null 2>&1; then UP=${q(composeUpCommand(manifest, COMPOSE_PLUGIN))}`,
+    'elif command -v docker-compose >/dev/null 2>&1; then',
+    '  case "$(docker-compose version --short 2>/dev/null)" in',
+    `    1.*|v1.*) UP=${q(composeUpCommand(manifest, COMPOSE_V1))} ;;`,
+    `    *) UP=${q(composeUpCommand(manifest, COMPOSE_STANDALONE_V2))} ;;`,
+    '  esac',
+    `else COMPOSE_FOUND=0; UP=${q(composeUpCommand(manifest, COMPOSE_PLUGIN))}`,
     'fi',
     `START_CMD="cd $(sq "$TARGET") && ${tiktoken ? 'TIKTOKEN_CACHE_DIR=$(sq "$TIKTOKEN_CACHE_DIR") ' : ''}$UP"`,
     'if [ "$START" -eq 0 ]; then',

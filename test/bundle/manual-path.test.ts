@@ -6,6 +6,12 @@ import type { Compression } from '../../src/bundle/layout.js';
 import type { BundleManifest } from '../../src/bundle/manifest.js';
 import { renderReadme } from '../../src/bundle/readme.js';
 import { parseSize } from '../../src/bundle/size.js';
+import {
+  COMPOSE_PLUGIN,
+  COMPOSE_STANDALONE_V2,
+  COMPOSE_V1,
+  type ComposeInvocation,
+} from '../../src/compose/detect-tool.js';
 import { composeUpCommand } from '../../src/compose/up-command.js';
 import type { DockerEngine } from '../../src/docker/engine.js';
 import { renderImportScript } from '../../src/selfcontained/import-script.js';
@@ -190,11 +196,14 @@ describe('README.txt command lines', () => {
     // import.sh takes a compose file in stack/ only.
     const inStack = { ...manifest, compose: { ...manifest.compose, file: "stack/it's compose.yml" } };
     const readme = renderReadme(inStack, { importers: { script: true, bundle: true } });
-    for (const program of ['docker compose', 'docker-compose'] as const) {
-      const command = composeUpCommand(inStack, program);
-      expect(readme).toContain(`   $ ${command}\n`);
-      expect(renderImportScript(inStack)).toContain(`UP=${shQuote(command)}\n`);
+    for (const tool of [COMPOSE_PLUGIN, COMPOSE_V1]) {
+      expect(readme).toContain(`   $ ${composeUpCommand(inStack, tool)}\n`);
     }
+    const up = (tool: ComposeInvocation) => `UP=${shQuote(composeUpCommand(inStack, tool))}`;
+    const script = renderImportScript(inStack);
+    expect(script).toContain(`then ${up(COMPOSE_PLUGIN)}\n`);
+    expect(script).toContain(` 1.*|v1.*) ${up(COMPOSE_V1)} ;;\n`);
+    expect(script).toContain(` *) ${up(COMPOSE_STANDALONE_V2)} ;;\n`);
   });
 
   it('are each one whole sh command, with no remark after it', () => {

@@ -15,6 +15,7 @@ import {
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BundleManifest, type GeneratedValue, parseManifest } from '../../src/bundle/manifest.js';
+import { COMPOSE_V1 } from '../../src/compose/detect-tool.js';
 import { composeUpCommand } from '../../src/compose/up-command.js';
 import type { DockerEngine } from '../../src/docker/engine.js';
 import { fillEnvTemplate } from '../../src/import/env-file.js';
@@ -73,7 +74,7 @@ describe('import.sh', () => {
 
   it('quotes names for sh, passes every profile, loads the build cache, fills every generated key', () => {
     const script = renderImportScript(rich);
-    expect(composeUpCommand(rich, 'docker-compose')).toBe(
+    expect(composeUpCommand(rich, COMPOSE_V1)).toBe(
       `docker-compose -p rich -f 'it'\\''s compose.yml' --profile 'a b' --profile worker up -d --no-build`,
     );
     expect(script).toContain('docker load -i caches/build-cache.tar');
