@@ -5,6 +5,8 @@ import { type BuildCacheEntry, type BundleManifest, parseManifest } from '../bun
 import type { DockerEngine } from '../docker/engine.js';
 import { OfflineError } from '../errors.js';
 import { buildContextStream } from '../export/build-context.js';
+import { type BuildArgUsed, type GivenBuildArg, mergeBuildArgs } from './build-args.js';
+import { declaredArgs } from './dockerfile-args.js';
 import { MANIFEST_COPY } from './target-layout.js';
 
 export interface RebuildOptions {
@@ -13,6 +15,8 @@ export interface RebuildOptions {
   target: string;
   /** The changed source; default: the service's context as imported under the target. */
   context?: string;
+  /** `--build-arg`s (parsed by parseBuildArgs): each replaces the recorded arg of its name for this build. */
+  buildArgs?: GivenBuildArg[];
 }
 
 export interface RebuildHooks {
@@ -29,6 +33,8 @@ export interface RebuildResult {
   previousId?: string;
   context: string;
   cacheFrom: string[];
+  /** The build args the build used, by name (values only of recorded ones, which the manifest holds). */
+  buildArgs: BuildArgUsed[];
   /** Build steps, and how many the engine took from the cache. */
   steps: number;
   cached: number;
@@ -75,6 +81,13 @@ export async function runRebuild(
       file: dockerfile,
     });
   }
+  const { args, used } = mergeBuildArgs(cache.args, options.buildArgs);
+  warnAboutGivenArgs(
+    await readFile(dockerfile, 'utf8'),
+    dockerfile,
+    options.buildArgs ?? [],
+    hooks.onWarning,
+  );
   const cacheFrom = await cacheImages(engine, cache, service.image, hooks.onWarning);
   const previous = await engine.inspectImage(service.image);
   let steps = 0;
@@ -84,7 +97,7 @@ export async function runRebuild(
     {
       tags: [service.image],
       dockerfile: cache.dockerfile,
-      ...(cache.args && { buildArgs: cache.args }),
+      ...(Object.keys(args).length > 0 && { buildArgs: args }),
       ...(cache.target !== undefined && { target: cache.target }),
       cacheFrom,
       pull: false,
@@ -104,9 +117,34 @@ export async function runRebuild(
     ...(previous && { previousId: previous.id }),
     context,
     cacheFrom,
+    buildArgs: used,
     steps,
     cached,
   };
+}
+
+/**
+ * Warns, as docker does, about a given arg the Dockerfile never declares (the build does not use it), and
+ * about a `--build-arg KEY` the environment lacks (the build takes the Dockerfile's default instead).
+ */
+function warnAboutGivenArgs(
+  text: string,
+  dockerfile: string,
+  given: readonly GivenBuildArg[],
+  onWarning?: (message: string) => void,
+): void {
+  const declared = declaredArgs(text);
+  for (const arg of given) {
+    if (!declared.has(arg.name)) {
+      onWarning?.(
+        `--build-arg ${arg.name}: not consumed, ${dockerfile} declares no ARG ${arg.name}; the build does not use it`,
+      );
+    } else if (arg.source === 'default') {
+      onWarning?.(
+        `--build-arg ${arg.name}: ${arg.name} is not set in the environment; the build takes the Dockerfile's default for it`,
+      );
+    }
+  }
 }
 
 async function readManifestCopy(target: string): Promise<BundleManifest> {
