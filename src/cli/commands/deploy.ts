@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { OfflineError } from '../../errors.js';
 import { runPush } from '../../registry/run-push.js';
-import { deployStack, waitForStack } from '../../registry/stack-deploy.js';
+import { deployStack } from '../../registry/stack-deploy.js';
+import { waitForStack } from '../../registry/stack-wait.js';
 import { BUNDLE_ARGUMENT } from '../bundle-argument.js';
 import { positiveWholeNumber } from '../option-values.js';
 import { action } from '../run.js';
@@ -33,7 +34,11 @@ export function registerDeploy(program: Command): void {
     .requiredOption('-t, --target <dir>', "folder for the stack's files and docker-compose.registry.yml")
     .option('--force', 'replace files you changed in the target folder (each is backed up first)')
     .option('--name <stack>', "the stack's name (default: the bundle's compose project)")
-    .option('--timeout <seconds>', 'how long to wait for every service to run all its replicas', '180')
+    .option(
+      '--timeout <seconds>',
+      'how long to wait for every service to run all its replicas (or, for a job, to complete)',
+      '180',
+    )
     .addHelpText(
       'after',
       '\nExample:\n  offline deploy ./demo-1.0.0.offline.tar.gz --swarm --registry registry.local:5000/demo --target /opt/demo',
@@ -60,7 +65,7 @@ export function registerDeploy(program: Command): void {
           data: { ...result, stack: { name, services } },
           summary: [
             ...pushSummary(result),
-            `deployed stack ${name}: ${services.map((s) => `${s.name} ${s.replicas}`).join(', ')}`,
+            `deployed stack ${name}: ${services.map((s) => `${s.name} ${s.state === 'completed' ? 'completed' : s.replicas}`).join(', ')}`,
           ],
         };
       }),

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { OfflineError } from '../../src/errors.js';
+import { waitForStack } from '../../src/registry/stack-wait.js';
+import { loadSnapshot, snapshotReader } from './support/swarm-snapshots.js';
+
+// The polling loop on snapshots captured from a real Swarm (fixtures/swarm), one snapshot per poll.
+const fast = { intervalMs: 5 };
+const inStack = (stack: string) => (service: string) => service.startsWith(`${stack}_`);
+
+describe('waitForStack', () => {
+  it('returns once every service runs or has completed, asking for tasks only of services not done by counts', async () => {
+    const settled = loadSnapshot('settled');
+    const done = new Set(['t_job', 't_gjob', 't_glob', 't_up', 't_once', 't_onfailok']);
+    const reader = snapshotReader([settled], (s) => done.has(s));
+    const services = await waitForStack('t', 60, { ...fast, reader });
+    expect(services.map((s) => `${s.name} ${s.replicas} ${s.state}`)).toEqual([
+      't_gjob 0/0 (1/1 completed) completed',
+      't_glob 1/1 running',
+      't_job 0/1 (1/1 completed) completed',
+      't_once 0/1 completed',
+      't_onfailok 0/1 completed',
+      't_up 2/2 running',
+    ]);
+    // A verdict read from tasks is taken when a second poll agrees: two polls, three calls each at most.
+    expect(reader.calls).toEqual([
+      ['services'],
+      ['tasks', 't_once', 't_onfailok'],
+      ['specs', 't_once', 't_onfailok'],
+      ['services'],
+      ['tasks', 't_once', 't_onfailok'],
+      ['specs', 't_once', 't_onfailok'],
+    ]);
+  });
+
+  it('one call per poll when counts say everything runs', async () => {
+    const reader = snapshotReader([loadSnapshot('settled')], (s) => s === 't_up' || s === 't_job');
+    await waitForStack('t', 60, { ...fast, reader });
+    expect(reader.calls).toEqual([['services']]);
+  });
+
+  it('fails with ESTART, without waiting for the deadline, once max_attempts are used up', async () => {
+    const reader = snapshotReader(
+      ['starting', 'running', 'restarting', 'gaveup'].map(loadSnapshot),
+      inStack('v'),
+    );
+    const error = await waitForStack('v', 600, { ...fast, reader }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OfflineError);
+    expect(error).toMatchObject({
+      code: 'ESTART',
+      file: 'v_retrying',
+      message:
+        'stack v: v_retrying stopped for good: its restart_policy condition on-failure, max_attempts 5 starts no other task',
+      expected: 'a running or completed task',
+      found: 'Failed 13 seconds ago: task: non-zero exit (4)',
+      hint: expect.stringContaining('docker service ps --no-trunc v_retrying'),
+    });
+    // starting, running, restarting, then gaveup twice: the failure is taken when two polls agree.
+    expect(reader.calls.filter(([call]) => call === 'services')).toHaveLength(5);
+  });
+
+  it('names every service that stopped for good, each with its own error', async () => {
+    const reader = snapshotReader([loadSnapshot('settled')], inStack('u'));
+    const error = (await waitForStack('u', 600, { ...fast, reader }).catch(
+      (e: unknown) => e,
+    )) as OfflineError;
+    expect(error).toMatchObject({
+      code: 'ESTART',
+      message: expect.stringMatching(/3 services stopped for good/),
+    });
+    expect(error.problems.map((p) => [p.file, p.code, p.found])).toEqual([
+      ['u_jobnone', 'ESTART', 'Failed about a minute ago: task: non-zero exit (1)'],
+      ['u_jobonfail', 'ESTART', 'Failed about a minute ago: task: non-zero exit (2)'],
+      ['u_mixed', 'ESTART', 'Failed about a minute ago: task: non-zero exit (1)'],
+    ]);
+  });
+
+  it('takes no failure that the next poll contradicts (Swarm started another task)', async () => {
+    // gaveup's final-looking failure, then a restart: the failure was never confirmed, so the deadline ends it.
+    const reader = snapshotReader(['gaveup', 'restarting'].map(loadSnapshot), (s) => s === 'v_retrying');
+    const error = await waitForStack('v', 0.05, { ...fast, reader }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ETIMEOUT' });
+  });
+
+  it('at the deadline, ETIMEOUT names each pending service with its task state and last error', async () => {
+    const reader = snapshotReader([loadSnapshot('running')], inStack('v'));
+    const error = await waitForStack('v', 0.05, { ...fast, reader }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'ETIMEOUT',
+      message:
+        'stack v: not all services running after 0.05 s: ' +
+        'v_retrying 0/1 (Starting 1 second ago, last error: task: non-zero exit (4)), ' +
+        'v_slowjob 1/1 (0/1 completed) (Running 6 seconds ago), ' +
+        'v_unhealthy 0/1 (Starting 8 seconds ago)',
+      hint: 'docker service ps --no-trunc v_retrying shows every task',
+    });
+  });
+});
