@@ -6,7 +6,9 @@ import type { DockerEngine } from '../docker/engine.js';
 import { OfflineError } from '../errors.js';
 import { buildContextStream } from '../export/build-context.js';
 import { type BuildArgUsed, type GivenBuildArg, mergeBuildArgs } from './build-args.js';
+import { BuildStepRecorder } from './build-steps.js';
 import { declaredArgs } from './dockerfile-args.js';
+import { runStagePasses, type StagePass, stagePassTargets, unique } from './stage-passes.js';
 import { MANIFEST_COPY } from './target-layout.js';
 
 export interface RebuildOptions {
@@ -32,19 +34,29 @@ export interface RebuildResult {
   id: string;
   previousId?: string;
   context: string;
+  /**
+   * The cache images offered (the service's current image, the stage images, the FROM bases); each build
+   * gets the intermediates the stage passes before it left ahead of these.
+   */
   cacheFrom: string[];
   /** The build args the build used, by name (values only of recorded ones, which the manifest holds). */
   buildArgs: BuildArgUsed[];
-  /** Build steps, and how many the engine took from the cache. */
+  /**
+   * The service build's steps, and how many came from the cache: from the bundle's cache or an earlier
+   * build, not from running the step in this rebuild (a stage pass included).
+   */
   steps: number;
   cached: number;
+  /** The builds of the earlier stages on their own, before the service's build (none for one stage). */
+  stagePasses: StagePass[];
 }
 
 /**
  * Rebuilds one service on the air-gapped host from changed source with the classic builder, offering the
  * bundle's build cache (its stage images and FROM bases, loaded by the import, plus the service's current
- * image) as `cachefrom`, never pulling: steps whose inputs did not change come from the cache. The new image
- * takes the service's tag, so `docker compose up -d` runs it.
+ * image) as `cachefrom`, never pulling: steps whose inputs did not change come from the cache. A multi-stage
+ * build first builds each earlier stage on its own (stage-passes.ts says why), so the last stage's steps
+ * come from the cache too. The new image takes the service's tag, so `docker compose up -d` runs it.
  */
 export async function runRebuild(
   engine: DockerEngine,
@@ -82,31 +94,32 @@ export async function runRebuild(
     });
   }
   const { args, used } = mergeBuildArgs(cache.args, options.buildArgs);
-  warnAboutGivenArgs(
-    await readFile(dockerfile, 'utf8'),
-    dockerfile,
-    options.buildArgs ?? [],
-    hooks.onWarning,
-  );
-  const cacheFrom = await cacheImages(engine, cache, service.image, hooks.onWarning);
+  const text = await readFile(dockerfile, 'utf8');
+  warnAboutGivenArgs(text, dockerfile, options.buildArgs ?? [], hooks.onWarning);
+  const { refs: cacheFrom, stageImages } = await cacheImages(engine, cache, service.image, hooks.onWarning);
   const previous = await engine.inspectImage(service.image);
-  let steps = 0;
-  let cached = 0;
+  const buildArgs = Object.keys(args).length > 0 ? args : undefined;
+  const passed = await runStagePasses(
+    engine,
+    stagePassTargets(text, cache.target),
+    { context, dockerfile: cache.dockerfile, ...(buildArgs && { buildArgs }), cacheFrom, stageImages },
+    hooks.onLine,
+  );
+  const recorder = new BuildStepRecorder();
   const id = await engine.buildImage(
     await buildContextStream(context, cache.dockerfile),
     {
       tags: [service.image],
       dockerfile: cache.dockerfile,
-      ...(Object.keys(args).length > 0 && { buildArgs: args }),
+      ...(buildArgs && { buildArgs }),
       ...(cache.target !== undefined && { target: cache.target }),
-      cacheFrom,
+      cacheFrom: unique([...passed.intermediates, ...cacheFrom]),
       pull: false,
     },
     (event) => {
       const line = event.stream?.trim();
       if (!line) return;
-      if (/^Step \d+\/\d+ :/.test(line)) steps++;
-      if (line === '---> Using cache') cached++;
+      recorder.line(line);
       hooks.onLine?.(line);
     },
   );
@@ -118,8 +131,9 @@ export async function runRebuild(
     context,
     cacheFrom,
     buildArgs: used,
-    steps,
-    cached,
+    steps: recorder.steps.length,
+    cached: recorder.cachedExcept(passed.built),
+    stagePasses: passed.passes,
   };
 }
 
@@ -168,7 +182,8 @@ function importedContext(target: string, cache: BuildCacheEntry): string {
 const RELOAD_HINT = 're-run `offline import` of this bundle to load its build cache again';
 
 /**
- * The cache's stage images and FROM bases, and the service's current image when present. The bases must be
+ * The service's current image when present, the cache's stage images and FROM bases, in the order the
+ * service's build gets them (its current image first: its last stage's steps are there). The bases must be
  * there (the build does not pull); a stage image that is gone (say, after `docker image prune -a`) is only
  * left out with a warning: the build runs that stage's steps again, or does not need it at all.
  */
@@ -177,7 +192,7 @@ async function cacheImages(
   cache: BuildCacheEntry,
   image: string,
   onWarning?: (message: string) => void,
-): Promise<string[]> {
+): Promise<{ refs: string[]; stageImages: Map<string, string> }> {
   for (const base of cache.bases) {
     if (!(await engine.inspectImage(base))) {
       throw new OfflineError('EMISSING', `${base}: FROM base image of the build not in the engine`, {
@@ -187,9 +202,12 @@ async function cacheImages(
     }
   }
   const refs: string[] = [];
+  if (await engine.inspectImage(image)) refs.push(image);
+  const stageImages = new Map<string, string>();
   for (const stage of cache.stages) {
     if (await engine.inspectImage(stage.tag)) {
       refs.push(stage.tag);
+      stageImages.set(stage.target.toLowerCase(), stage.tag);
     } else {
       onWarning?.(
         `${stage.tag}: build cache image of stage "${stage.target}" not in the engine; its steps run again if the build needs them (${RELOAD_HINT})`,
@@ -197,6 +215,5 @@ async function cacheImages(
     }
   }
   refs.push(...cache.bases);
-  if (await engine.inspectImage(image)) refs.push(image);
-  return refs;
+  return { refs: unique(refs), stageImages };
 }

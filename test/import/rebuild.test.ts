@@ -8,6 +8,14 @@ import { runCli } from '../support/cli.js';
 import { type ImportedRebuildStack, importedRebuildStack } from '../support/rebuild-stack.js';
 import { tempDir } from '../support/temp-dir.js';
 
+interface Rebuilt {
+  id: string;
+  previousId?: string;
+  steps: number;
+  cached: number;
+  stagePasses: { target: string; steps: number; cached: number }[];
+}
+
 describe('offline rebuild: a changed service rebuilt on the air-gapped host from the bundle build cache', () => {
   let stack: ImportedRebuildStack;
   let engine: DockerEngine;
@@ -40,28 +48,49 @@ describe('offline rebuild: a changed service rebuilt on the air-gapped host from
     expect(cache?.stages.map((s) => s.target)).toEqual(['deps']);
   });
 
-  it('rebuilds changed source with every unchanged step from the cache, and tags the service image', async () => {
-    await writeFile(path.join(target, 'app/src/hello.txt'), 'version 2, changed on the air-gapped host\n');
-    const before = (await engine.inspectImage(image))?.id;
+  // The Dockerfile's 12 steps: ARG BASE and the two FROMs never come from a cache; the other 9 can.
+  const rebuildJson = async () => {
     const result = await runCli(['rebuild', 'app', '--target', target, '--json']);
     expect(result.code, result.stderr.slice(-2000)).toBe(0);
-    const rebuilt = (result.json as { result: { id: string; cached: number; steps: number } }).result;
-    expect(rebuilt.id).not.toBe(before);
-    expect((await engine.inspectImage(image))?.id).toBe(rebuilt.id);
-    // The deps stage's RUN (random bytes) came from the cache: the same bytes as on the connected host.
+    return (result.json as { result: Rebuilt }).result;
+  };
+
+  it('an unchanged rebuild takes every step from the cache, the final stage RUN too: the imported image again', async () => {
+    const before = (await engine.inspectImage(image))?.id;
+    const rebuilt = await rebuildJson();
+    expect(rebuilt).toMatchObject({ steps: 12, cached: 9, previousId: before, id: before });
+    // The deps stage, built on its own first: its steps from the bundle's stage image.
+    expect(rebuilt.stagePasses).toEqual([{ target: 'deps', steps: 5, cached: 3 }]);
     expect(await randomIn(image)).toBe(originalRandom);
-    expect((await engine.runContainer(image, ['cat', '/src/hello.txt'])).output).toContain('version 2');
-    expect(rebuilt.cached).toBeGreaterThanOrEqual(4);
-    expect(rebuilt.cached).toBeLessThan(rebuilt.steps);
+    expect(await stack.finalRandomIn(image)).toBe(stack.originalFinalRandom);
   });
 
-  it('control: the same build without cachefrom runs the RUN step again (the loaded images alone are no cache)', async () => {
+  it('rebuilds changed source: every step before COPY src/ from the cache, COPY --from and the final RUN too', async () => {
+    await writeFile(path.join(target, 'app/src/hello.txt'), 'version 2, changed on the air-gapped host\n');
+    const before = (await engine.inspectImage(image))?.id;
+    const rebuilt = await rebuildJson();
+    expect(rebuilt.id).not.toBe(before);
+    expect((await engine.inspectImage(image))?.id).toBe(rebuilt.id);
+    // Only COPY src/ and the CMD after it ran.
+    expect(rebuilt).toMatchObject({ steps: 12, cached: 7 });
+    // The RUNs of both stages came from the cache: the same bytes as on the connected host.
+    expect(await randomIn(image)).toBe(originalRandom);
+    expect(await stack.finalRandomIn(image)).toBe(stack.originalFinalRandom);
+    expect((await engine.runContainer(image, ['cat', '/src/hello.txt'])).output).toContain('version 2');
+
+    // The same source again: every step from the cache, the image of the rebuild before.
+    const again = await rebuildJson();
+    expect(again).toMatchObject({ steps: 12, cached: 9, id: rebuilt.id });
+  });
+
+  it('control: the same build without cachefrom runs the RUN steps again (the loaded images alone are no cache)', async () => {
     const control = `offline-test/${nonce}-control:1`;
     await engine.buildImage(await buildContextStream(path.join(target, 'app'), 'Dockerfile'), {
       tags: [control],
       buildArgs: { BASE: baseImage, NONCE: nonce },
     });
     expect(await randomIn(control)).not.toBe(originalRandom);
+    expect(await stack.finalRandomIn(control)).not.toBe(stack.originalFinalRandom);
     await engine.removeImage(control, { force: true });
   });
 

@@ -9,16 +9,23 @@ import { requireDocker, uniqueName } from './docker.js';
 
 // Every image this stack's builds make carries the label (LABEL comes right after each FROM), so the test can
 // remove all of them, the builder's intermediates included, to leave the engine as an air-gapped host sees it.
-// The deps stage writes random bytes: the same bytes after a rebuild prove its RUN came from the cache.
-const DOCKERFILE = `ARG BASE
+// The deps stage and the final stage each write random bytes: the same bytes after a rebuild prove the RUN came
+// from the cache. The final stage's RUN comes before the COPY of the source, as an `apt-get install` would: on
+// the air-gapped host it must come from the cache too (it could not run there).
+// `ARG NONCE=<nonce>` makes even the first step after FROM the stack's own: with a bare `ARG NONCE`, stacks built
+// at once by parallel test files share that step's image, and when two of them make it at the same moment the
+// export's stage build can pick the other one (the builder's local cache takes the newest match), so that the
+// bundle's stage image no longer is the service's stage.
+const dockerfile = (nonce: string) => `ARG BASE
 FROM \${BASE} AS deps
-ARG NONCE
+ARG NONCE=${nonce}
 LABEL offline.test.rebuild=\${NONCE}
 RUN echo \${NONCE} > /deps-nonce && head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n' > /deps-random
 FROM \${BASE}
-ARG NONCE
+ARG NONCE=${nonce}
 LABEL offline.test.rebuild=\${NONCE}
 COPY --from=deps /deps-random /deps-random
+RUN echo final-\${NONCE} > /final-nonce && head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n' > /final-random
 COPY src/ /src/
 CMD ["sh", "-c", "sleep 3600"]
 `;
@@ -38,6 +45,10 @@ export interface ImportedRebuildStack {
   originalRandom: string;
   /** The deps stage's random bytes in an image. */
   randomIn(ref: string): Promise<string>;
+  /** The final stage's random bytes as built on the connected host. */
+  originalFinalRandom: string;
+  /** The final stage's random bytes in an image. */
+  finalRandomIn(ref: string): Promise<string>;
   /** Removes every image of the stack and its folders. */
   cleanup(): Promise<void>;
 }
@@ -80,9 +91,11 @@ export async function importedRebuildStack(): Promise<ImportedRebuildStack> {
     await rm(stack, { recursive: true, force: true });
   };
   const randomIn = async (ref: string) => (await engine.runContainer(ref, ['cat', '/deps-random'])).output;
+  const finalRandomIn = async (ref: string) =>
+    (await engine.runContainer(ref, ['cat', '/final-random'])).output;
   try {
     await mkdir(path.join(stack, 'app/src'), { recursive: true });
-    await writeFile(path.join(stack, 'app/Dockerfile'), DOCKERFILE);
+    await writeFile(path.join(stack, 'app/Dockerfile'), dockerfile(nonce));
     await writeFile(path.join(stack, 'app/src/hello.txt'), 'version 1\n');
     await writeFile(
       path.join(stack, 'docker-compose.yml'),
@@ -103,6 +116,7 @@ export async function importedRebuildStack(): Promise<ImportedRebuildStack> {
     const archive = (exported.json as { archive: string }).archive;
     const image = `${nonce}_app:latest`;
     const originalRandom = await randomIn(image);
+    const originalFinalRandom = await finalRandomIn(image);
 
     // The air-gapped host: none of the build's images, no intermediate; then the import loads the bundle.
     removeLabelled(nonce);
@@ -113,7 +127,19 @@ export async function importedRebuildStack(): Promise<ImportedRebuildStack> {
     const manifest = JSON.parse(
       await readFile(path.join(target, '.offline/manifest.json'), 'utf8'),
     ) as BundleManifest;
-    return { engine, baseImage, nonce, target, image, manifest, originalRandom, randomIn, cleanup };
+    return {
+      engine,
+      baseImage,
+      nonce,
+      target,
+      image,
+      manifest,
+      originalRandom,
+      randomIn,
+      originalFinalRandom,
+      finalRandomIn,
+      cleanup,
+    };
   } catch (error) {
     await cleanup();
     throw error;

@@ -1,0 +1,94 @@
+import type { BuildOptions, DockerEngine } from '../docker/engine.js';
+import { buildContextStream } from '../export/build-context.js';
+import { parseDockerfile } from '../export/dockerfile-stages.js';
+import { BuildStepRecorder } from './build-steps.js';
+
+/**
+ * Why a multi-stage rebuild goes in passes. The classic builder's cachefrom cache (moby image/cache), made
+ * anew at each FROM, takes for a step the first cachefrom image whose history extends the parent's by that
+ * step. When that image has exactly one entry more, it is the step's image as it is; otherwise the builder
+ * makes an intermediate from it and looks at that one image alone for the rest of the stage. A stage whose
+ * first steps are an earlier stage's (an ARG, WORKDIR or LABEL each stage repeats: one image on the connected
+ * host) is so tied to the earlier stage's image, and runs all its later steps again, a RUN apt-get too.
+ * Built on its own first, each earlier stage leaves an image per step; offered ahead of all else, each is one
+ * entry more than its parent: steps shared between stages come from these, and a stage is tied only to its
+ * own image (the service's current image for the last stage).
+ */
+
+/** The named stages built on their own before the service's build: those before the stage it ends in. */
+export function stagePassTargets(dockerfile: string, target?: string): string[] {
+  const stages = parseDockerfile(dockerfile).stages;
+  const end =
+    target === undefined ? stages.length - 1 : stages.findIndex((s) => s.name === target.toLowerCase());
+  const names = stages.slice(0, Math.max(end, 0)).flatMap((s) => (s.name ? [s.name] : []));
+  return [...new Set(names)];
+}
+
+export interface StagePass {
+  target: string;
+  steps: number;
+  /** Steps the builder took from the cache, an image an earlier pass made by running a step not counted. */
+  cached: number;
+}
+
+export interface StagePassesResult {
+  passes: StagePass[];
+  /** The images the passes' steps left, in build order, unique: cachefrom sources ahead of all others. */
+  intermediates: string[];
+  /** The images the passes made by running a step (a changed stage), not taken from a cache. */
+  built: Set<string>;
+}
+
+export interface StagePassBuild {
+  context: string;
+  dockerfile: string;
+  buildArgs?: Record<string, string>;
+  /** The cache images as the service's build gets them (the service image, stage images, bases). */
+  cacheFrom: readonly string[];
+  /** Each stage's cache image, when in the engine: offered first for its own pass. */
+  stageImages: ReadonlyMap<string, string>;
+}
+
+/**
+ * Builds each target with `target` and no tag, in order, each offered the intermediates the passes before it
+ * left, then its own stage image, then the other cache images; records every step's image. The builds leave
+ * what any build leaves: intermediates (`docker images -a`), and for a changed stage its untagged image.
+ */
+export async function runStagePasses(
+  engine: DockerEngine,
+  targets: readonly string[],
+  build: StagePassBuild,
+  onLine?: (line: string) => void,
+): Promise<StagePassesResult> {
+  const passes: StagePass[] = [];
+  const intermediates = new Set<string>();
+  const built = new Set<string>();
+  for (const [index, target] of targets.entries()) {
+    const own = build.stageImages.get(target);
+    const cacheFrom = unique([...intermediates, ...(own ? [own] : []), ...build.cacheFrom]);
+    const options: BuildOptions = {
+      tags: [],
+      dockerfile: build.dockerfile,
+      ...(build.buildArgs && { buildArgs: build.buildArgs }),
+      target,
+      cacheFrom,
+      pull: false,
+    };
+    onLine?.(`Stage pass ${index + 1}/${targets.length}: ${target}`);
+    const recorder = new BuildStepRecorder();
+    await engine.buildImage(await buildContextStream(build.context, build.dockerfile), options, (event) => {
+      const line = event.stream?.trim();
+      if (!line) return;
+      recorder.line(line);
+      onLine?.(line);
+    });
+    passes.push({ target, steps: recorder.steps.length, cached: recorder.cachedExcept(built) });
+    for (const id of recorder.images()) intermediates.add(id);
+    for (const id of recorder.built()) built.add(id);
+  }
+  return { passes, intermediates: [...intermediates], built };
+}
+
+export function unique(refs: readonly string[]): string[] {
+  return [...new Set(refs)];
+}
