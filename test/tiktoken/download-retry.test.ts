@@ -45,7 +45,7 @@ describe('download retries', () => {
     server.fault(CL100K, { kind: 'status', code: 503, headers: { 'retry-after': '3600' } });
     const { result, requests } = await fetchCl100k(await tempDir());
     expect(result).toMatchObject({ code: 'ETIMEOUT' });
-    expect((result as Error).message).toContain('retry in 60 min (Retry-After), past the overall deadline');
+    expect((result as Error).message).toContain('retry in 1 h (Retry-After), past the overall deadline');
     expect((result as { hint: string }).hint).toContain('OFFLINE_TIKTOKEN_DEADLINE');
     expect(requests).toBe(1);
   });
