@@ -12,6 +12,8 @@ export interface DockerfileInfo {
   stages: DockerfileStage[];
   /** External images the build needs: FROM bases and COPY --from images, not stages and not scratch. */
   bases: string[];
+  /** Every name an ARG line declares, before the first FROM or in any stage. */
+  args: string[];
 }
 
 /** Joins backslash-continued lines and drops comments and blank lines. */
@@ -58,16 +60,21 @@ export function parseDockerfile(
   const stages: DockerfileStage[] = [];
   const stageNames = new Set<string>();
   const bases = new Set<string>();
+  const args = new Set<string>();
   const addBase = (image: string) => {
     if (image !== '' && image.toLowerCase() !== 'scratch') bases.add(image);
   };
   for (const line of logicalLines(text)) {
     const [keyword = '', ...rest] = line.split(/\s+/);
     const instruction = keyword.toUpperCase();
-    if (instruction === 'ARG' && stages.length === 0) {
+    if (instruction === 'ARG') {
       for (const declaration of rest) {
         const eq = declaration.indexOf('=');
         const name = eq < 0 ? declaration : declaration.slice(0, eq);
+        // A word of a quoted value with spaces (`A="two words"`) is no declaration.
+        if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) args.add(name);
+        // Only the global ARGs (before the first FROM) are substituted into FROM lines.
+        if (stages.length > 0) continue;
         const fallback = eq < 0 ? undefined : unquote(declaration.slice(eq + 1));
         const value = buildArgs[name] ?? fallback;
         if (value !== undefined) vars.set(name, substitute(value, vars));
@@ -88,5 +95,5 @@ export function parseDockerfile(
       }
     }
   }
-  return { stages, bases: [...bases].sort() };
+  return { stages, bases: [...bases].sort(), args: [...args] };
 }

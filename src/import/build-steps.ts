@@ -1,3 +1,5 @@
+import type { DockerStreamEvent } from '../docker/json-stream.js';
+
 /** One `Step n/m : ...` of a classic-builder build, as its output told it. */
 export interface BuildStep {
   /** The instruction as the builder printed it (`COPY src/ /src/`). */
@@ -17,6 +19,16 @@ const IMAGE = /^---> ([0-9a-f]{12})$/;
  */
 export class BuildStepRecorder {
   readonly steps: BuildStep[] = [];
+
+  /** A build's event listener: records each output line, and passes it on to `onLine`. */
+  listener(onLine?: (line: string) => void): (event: DockerStreamEvent) => void {
+    return (event) => {
+      const line = event.stream?.trim();
+      if (!line) return;
+      this.line(line);
+      onLine?.(line);
+    };
+  }
 
   line(line: string): void {
     const step = STEP.exec(line);

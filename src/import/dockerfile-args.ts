@@ -1,3 +1,5 @@
+import { parseDockerfile } from '../export/dockerfile-stages.js';
+
 /**
  * Args the build takes without an ARG line (docker's predefined proxy args): a `--build-arg` of one of these
  * is used even when the Dockerfile does not declare it.
@@ -12,16 +14,5 @@ const PREDEFINED = new Set(
  * reports as "[Warning] One or more build-args [X] were not consumed".
  */
 export function declaredArgs(dockerfile: string): Set<string> {
-  const names = new Set(PREDEFINED);
-  // Backslash-continued lines joined, so `ARG A \` + `B` declares both.
-  const text = dockerfile.replace(/\\[ \t]*\r?\n/g, ' ');
-  for (const line of text.split(/\r?\n/)) {
-    const [keyword, ...words] = line.trim().split(/\s+/);
-    if (keyword?.toUpperCase() !== 'ARG') continue;
-    for (const word of words) {
-      const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(word)?.[0];
-      if (name) names.add(name);
-    }
-  }
-  return names;
+  return new Set([...PREDEFINED, ...parseDockerfile(dockerfile).args]);
 }

@@ -116,12 +116,7 @@ export async function runRebuild(
       cacheFrom: unique([...passed.intermediates, ...cacheFrom]),
       pull: false,
     },
-    (event) => {
-      const line = event.stream?.trim();
-      if (!line) return;
-      recorder.line(line);
-      hooks.onLine?.(line);
-    },
+    recorder.listener(hooks.onLine),
   );
   return {
     service: options.service,

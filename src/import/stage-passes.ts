@@ -76,12 +76,11 @@ export async function runStagePasses(
     };
     onLine?.(`Stage pass ${index + 1}/${targets.length}: ${target}`);
     const recorder = new BuildStepRecorder();
-    await engine.buildImage(await buildContextStream(build.context, build.dockerfile), options, (event) => {
-      const line = event.stream?.trim();
-      if (!line) return;
-      recorder.line(line);
-      onLine?.(line);
-    });
+    await engine.buildImage(
+      await buildContextStream(build.context, build.dockerfile),
+      options,
+      recorder.listener(onLine),
+    );
     passes.push({ target, steps: recorder.steps.length, cached: recorder.cachedExcept(built) });
     for (const id of recorder.images()) intermediates.add(id);
     for (const id of recorder.built()) built.add(id);

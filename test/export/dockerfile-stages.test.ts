@@ -25,6 +25,14 @@ describe('parseDockerfile', () => {
       { from: 'scratch', fromStage: false },
     ]);
     expect(info.bases).toEqual(['docker.io/library/node:22', 'docker.io/x:1', 'tools:1']);
+    expect(info.args).toEqual(['REGISTRY', 'NODE']);
+  });
+
+  it('lists the ARG names of every stage; a stage ARG is not substituted into a later FROM', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Dockerfile syntax, not a JS template
+    const info = parseDockerfile('FROM busybox AS a\nARG TAG=2 MODE="x y"\nFROM busybox:${TAG:-1}\n');
+    expect(info.args).toEqual(['TAG', 'MODE']);
+    expect(info.bases).toEqual(['busybox', 'busybox:1']);
   });
 
   it('uses a :- default and leaves an ARG without default empty', () => {

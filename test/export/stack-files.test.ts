@@ -11,7 +11,7 @@ function built(root: string, context: string): PlannedBuild {
     service: context,
     build: { context: path.join(root, context), dockerfile: 'Dockerfile', args: {} },
     tags: [],
-    dockerfile: { stages: [], bases: [] },
+    dockerfile: { stages: [], bases: [], args: [] },
   };
 }
 
