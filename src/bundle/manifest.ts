@@ -69,7 +69,7 @@ export interface BundleRuntime {
   importer: string;
   /** The Node versions it runs on. */
   node: string;
-  /** The POSIX sh importer (sh, coreutils, docker). */
+  /** The POSIX sh importer (sh, coreutils or busybox, docker). */
   script: string;
   /** With --with-runtime: a Node single executable (`./offline import .`) and the platform it runs on. */
   executable?: string;

@@ -48,7 +48,9 @@ export function renderReadme(manifest: Omit<BundleManifest, 'files'>, options: R
     ...(options.importers.executable && manifest.runtime?.platform
       ? [`Without Node (${manifest.runtime.platform}):  ./${RUNTIME_EXECUTABLE} import . --start`]
       : []),
-    ...(options.importers.script ? [`With sh, coreutils and docker:  sh ${IMPORT_SCRIPT} --start`] : []),
+    ...(options.importers.script
+      ? [`With sh, coreutils (or busybox) and docker:  sh ${IMPORT_SCRIPT} --start`]
+      : []),
     ...(options.importers.bundle || options.importers.script ? [''] : []),
     'By hand, with GNU tar, coreutils and Docker >= 20.10. Lines starting with $ are commands: type or paste',
     'each one, without the $, as it is.',

@@ -86,7 +86,7 @@ export function envFunctions(generate: Record<string, GeneratedValue>): string[]
 }
 
 /**
- * The bundle's import.sh: imports it on a host with only sh, coreutils and docker, the way `offline import`
+ * The bundle's import.sh: imports it on a host with only sh, coreutils (or busybox) and docker, the way `offline import`
  * does from an extracted folder: verify every file with sha256sum -c, docker load, place the stack files and
  * the tiktoken cache in TARGET (default: the bundle's stack/ folder, in place; any other folder inside the
  * bundle is refused), keep the manifest as .offline/manifest.json, create .env from the template with
@@ -123,7 +123,7 @@ export function renderImportScript(manifest: ManifestHead): string {
   const usage = `sh ${IMPORT_SCRIPT} [--start] [TARGET]`;
   const lines = [
     '#!/bin/sh',
-    `# ${IMPORT_SCRIPT}: imports ${manifest.name} ${manifest.version} with only sh, coreutils and docker.`,
+    `# ${IMPORT_SCRIPT}: imports ${manifest.name} ${manifest.version} with only sh, coreutils (or busybox) and docker.`,
     `# Made by ${manifest.tool.name} ${manifest.tool.version}. Run it inside the extracted bundle folder:`,
     `#   ${usage}`,
     "# TARGET (default: this bundle's stack/ folder, in place; a folder outside the bundle folder otherwise)",
@@ -160,6 +160,12 @@ export function renderImportScript(manifest: ManifestHead): string {
     '}',
     '# sum_line SUM FILE: the line of FILE for sha256sum -c run in TARGET.',
     `sum_line() { if in_target "$2"; then printf '%s  %s\\n' "$1" "$rel"; fi; }`,
+    '# check_sums LIST: sha256sum -c LIST, printing only the lines of files that fail (busybox has no --quiet).',
+    'check_sums() {',
+    '  out=$(sha256sum -c "$1" 2>&1) && return 0',
+    `  printf '%s\\n' "$out" | while IFS= read -r l; do case "$l" in *': OK') ;; *) printf '%s\\n' "$l" >&2 ;; esac; done`,
+    '  return 1',
+    '}',
     ...(template ? envFunctions(Object.fromEntries(generate)) : []),
     '',
     'START=0',
@@ -189,7 +195,7 @@ export function renderImportScript(manifest: ManifestHead): string {
     'writable() { ( : > "$1/.import-sh-probe.$$" ) 2>/dev/null && rm -f "$1/.import-sh-probe.$$"; }',
     '# In place on read-only media (a DVD, a write-protected stick) nothing could be placed: say so before loading.',
     `if [ "$IN_PLACE" = 1 ] && ! writable ${STACK_DIR}; then die "${STACK_DIR}/ cannot be written (read-only media?): give a TARGET folder (usage: ${usage})"; fi`,
-    'command -v sha256sum >/dev/null 2>&1 || die "sha256sum not found (GNU coreutils)"',
+    'command -v sha256sum >/dev/null 2>&1 || die "sha256sum not found (coreutils or busybox)"',
     'command -v docker >/dev/null 2>&1 || die "docker not found"',
     '# Only regular files and folders: a symbolic link (which sha256sum -c would follow) is refused.',
     'LINK_IS="is a symbolic link; a bundle holds only regular files and folders"',
@@ -218,7 +224,7 @@ export function renderImportScript(manifest: ManifestHead): string {
     'fi',
     '',
     `say "1/5 verifying every file: sha256sum -c ${CHECKSUMS_FILE}"`,
-    `sha256sum --quiet -c ${CHECKSUMS_FILE} >&2 || die "verification failed: the files named above differ from ${CHECKSUMS_FILE}; nothing was loaded. Copy the bundle again."`,
+    `check_sums ${CHECKSUMS_FILE} || die "verification failed: the files named above differ from ${CHECKSUMS_FILE}; nothing was loaded. Copy the bundle again."`,
     '',
     `say "2/5 loading images: docker load -i ${IMAGES_ARCHIVE}"`,
     `docker load -i ${IMAGES_ARCHIVE} || die "docker load -i ${IMAGES_ARCHIVE} failed"`,
@@ -235,7 +241,7 @@ export function renderImportScript(manifest: ManifestHead): string {
     `each_listed place || die "copying the bundle's files to $TARGET failed"`,
     'LIST="$TARGET/.import-sh-sums.$$"',
     'each_listed sum_line > "$LIST"',
-    'if ! (cd "$TARGET" && sha256sum --quiet -c "$LIST" >&2); then',
+    'if ! (cd "$TARGET" && check_sums "$LIST"); then',
     '  rm -f "$LIST"',
     '  die "files in $TARGET differ from the bundle (named above): move them away and run again"',
     'fi',

@@ -11,5 +11,5 @@ export const IMPORTER_NODE = `>=${MIN_NODE.major}.${MIN_NODE.minor}`;
 export function nodeTooOld(version: string): string | undefined {
   const [major = 0, minor = 0] = version.split('.').map(Number);
   if (major > MIN_NODE.major || (major === MIN_NODE.major && minor >= MIN_NODE.minor)) return undefined;
-  return `offline needs Node ${IMPORTER_NODE.slice(2)} or later, and this is Node ${version}; on a host without it, a bundle's import.sh (sh, coreutils and docker) or its ./offline (export --with-runtime) imports without Node`;
+  return `offline needs Node ${IMPORTER_NODE.slice(2)} or later, and this is Node ${version}; on a host without it, a bundle's import.sh (sh, coreutils or busybox, and docker) or its ./offline (export --with-runtime) imports without Node`;
 }

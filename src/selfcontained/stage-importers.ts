@@ -9,7 +9,7 @@ import { buildExecutable, EXECUTABLE_FILE } from './sea-build.js';
 
 /**
  * Writes the bundle's importers into the staging folder: offline.mjs (the whole CLI in one file), import.sh
- * (sh + coreutils + docker), and with `withRuntime` a Node single executable for this host's platform. Returns
+ * (sh + coreutils or busybox + docker), and with `withRuntime` a Node single executable for this host's platform. Returns
  * the manifest with `runtime` naming them; finalizeStaging then lists, hashes and mentions them in README.txt.
  */
 export async function stageImporters(

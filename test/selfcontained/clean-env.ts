@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gatherOutput } from '../support/child-output.js';
 
@@ -53,4 +54,19 @@ export async function flipByte(file: string): Promise<void> {
   const at = Math.floor(bytes.length / 2);
   bytes[at] = (bytes[at] as number) ^ 0xff;
   await writeFile(file, bytes);
+}
+
+/**
+ * A PATH folder as on a busybox-only host (Alpine without coreutils): every applet of busybox-static, plus
+ * docker and docker-compose where this host has them. Run `/bin/busybox sh` with it as the whole PATH.
+ */
+export async function busyboxPath(): Promise<string> {
+  const bin = await mkdtemp(path.join(tmpdir(), 'offline-busybox-'));
+  const applets = execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  for (const applet of applets) await symlink('/bin/busybox', path.join(bin, applet));
+  for (const tool of ['docker', 'docker-compose']) {
+    const found = execFileSync('/bin/sh', ['-c', `command -v ${tool} || true`], { encoding: 'utf8' }).trim();
+    if (found) await symlink(found, path.join(bin, tool));
+  }
+  return bin;
 }
