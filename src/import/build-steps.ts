@@ -59,6 +59,15 @@ export class BuildStepRecorder {
     return this.steps.filter((s) => s.cached && !(s.id !== undefined && made.has(s.id))).length;
   }
 
+  /**
+   * Steps a cache can answer: all but the FROM steps and the ARG steps before the first FROM, which the builder
+   * runs every time (they make no image of their own).
+   */
+  cacheable(): number {
+    const firstFrom = this.steps.findIndex(isFrom);
+    return this.steps.filter((s, i) => firstFrom >= 0 && i > firstFrom && !isFrom(s)).length;
+  }
+
   /** The images steps made by running (not taken from a cache). */
   built(): string[] {
     return this.steps.flatMap((s) => (s.id !== undefined && !s.cached && !isFrom(s) ? [s.id] : []));

@@ -42,10 +42,12 @@ export interface RebuildResult {
   /** The build args the build used, by name (values only of recorded ones, which the manifest holds). */
   buildArgs: BuildArgUsed[];
   /**
-   * The service build's steps, and how many came from the cache: from the bundle's cache or an earlier
-   * build, not from running the step in this rebuild (a stage pass included).
+   * The service build's steps; those a cache can answer (all but FROM and the ARGs before the first FROM); and
+   * how many came from the cache: from the bundle's cache or an earlier build, not from running the step in
+   * this rebuild (a stage pass included).
    */
   steps: number;
+  cacheable: number;
   cached: number;
   /** The builds of the earlier stages on their own, before the service's build (none for one stage). */
   stagePasses: StagePass[];
@@ -127,6 +129,7 @@ export async function runRebuild(
     cacheFrom,
     buildArgs: used,
     steps: recorder.steps.length,
+    cacheable: recorder.cacheable(),
     cached: recorder.cachedExcept(passed.built),
     stagePasses: passed.passes,
   };

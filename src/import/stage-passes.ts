@@ -27,6 +27,8 @@ export function stagePassTargets(dockerfile: string, target?: string): string[] 
 export interface StagePass {
   target: string;
   steps: number;
+  /** Steps a cache can answer (all but FROM and the ARGs before the first FROM). */
+  cacheable: number;
   /** Steps the builder took from the cache, an image an earlier pass made by running a step not counted. */
   cached: number;
 }
@@ -81,7 +83,12 @@ export async function runStagePasses(
       options,
       recorder.listener(onLine),
     );
-    passes.push({ target, steps: recorder.steps.length, cached: recorder.cachedExcept(built) });
+    passes.push({
+      target,
+      steps: recorder.steps.length,
+      cacheable: recorder.cacheable(),
+      cached: recorder.cachedExcept(built),
+    });
     for (const id of recorder.images()) intermediates.add(id);
     for (const id of recorder.built()) built.add(id);
   }

@@ -103,8 +103,8 @@ describe('offline rebuild --build-arg', () => {
     // stages: the random bytes above); of the 14 steps, ARG BASE and the two FROMs never do. The first value
     // ran the two appended steps; the second finds the ARG APP_VERSION line the first built, and runs the RUN
     // that uses the arg.
-    expect((first.json as { result: Rebuilt }).result).toMatchObject({ steps: 14, cached: 9 });
-    expect(rebuilt, JSON.stringify(rebuilt)).toMatchObject({ steps: 14, cached: 10 });
+    expect((first.json as { result: Rebuilt }).result).toMatchObject({ steps: 14, cacheable: 11, cached: 9 });
+    expect(rebuilt, JSON.stringify(rebuilt)).toMatchObject({ steps: 14, cacheable: 11, cached: 10 });
     expect(await stack.finalRandomIn(stack.image)).toBe(stack.originalFinalRandom);
     expect(rebuilt.buildArgs).toEqual([
       { name: 'APP_VERSION', source: 'environment' },

@@ -61,6 +61,23 @@ describe('BuildStepRecorder: which image each step left', () => {
     expect(recorder.built()).toEqual(['4ed6f05f107b']);
     expect(recorder.cachedExcept(new Set())).toBe(1);
     expect(recorder.cachedExcept(new Set(['0324e8d227b3']))).toBe(0);
+    // ARG BASE before the first FROM and the FROM itself: never from a cache.
+    expect(recorder.cacheable()).toBe(2);
+  });
+
+  it('counts no step cacheable before a FROM (an unfinished build), and none of the later FROMs', () => {
+    const recorder = new BuildStepRecorder();
+    recorder.line('Step 1/2 : ARG BASE');
+    expect(recorder.cacheable()).toBe(0);
+    for (const line of [
+      'Step 2/5 : FROM x',
+      '---> a0',
+      'Step 3/5 : RUN a',
+      'Step 4/5 : FROM x',
+      'Step 5/5 : RUN b',
+    ])
+      recorder.line(line);
+    expect(recorder.cacheable()).toBe(2);
   });
 });
 
@@ -180,10 +197,10 @@ describe('runRebuild of a multi-stage Dockerfile: stage passes, then the service
     expect(builds[2]?.target).toBeUndefined();
     expect(result.cacheFrom).toEqual(cache);
     expect(result.stagePasses).toEqual([
-      { target: 'deps', steps: 2, cached: 1 },
-      { target: 'test', steps: 4, cached: 1 },
+      { target: 'deps', steps: 2, cacheable: 1, cached: 1 },
+      { target: 'test', steps: 4, cacheable: 2, cached: 1 },
     ]);
     // RUN b "from the cache" in the service build is the image the test pass made by running it: not counted.
-    expect(result).toMatchObject({ steps: 6, cached: 2 });
+    expect(result).toMatchObject({ steps: 6, cacheable: 3, cached: 2 });
   });
 });

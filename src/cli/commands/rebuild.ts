@@ -69,7 +69,7 @@ export function registerRebuild(program: Command): void {
             data: { result },
             summary: [
               `rebuilt ${result.service} as ${result.image} (${result.id.slice(7, 19)})`,
-              `  ${result.cached} of ${result.steps} steps from the build cache`,
+              `  ${result.cached} of ${result.cacheable} cacheable steps from the build cache (${result.steps} steps in all)`,
               ...describeArgs(result.buildArgs),
             ],
           };
