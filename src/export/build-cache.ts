@@ -12,32 +12,56 @@ export function stageTag(bundle: string, service: string, stage: string): string
   return `offline-cache/${bundle}/${service}:${stage}`;
 }
 
+export interface StageImageOptions {
+  bundle: string;
+  stackRoot: string;
+  platform: string | undefined;
+  onLine?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
 /**
- * Builds every named stage of each built service with `target` (the classic builder's cache makes this quick
- * after the service build) and tags it, so that the stage images and the FROM bases, saved together, let the
- * air-gapped host rebuild a changed service with `cachefrom` reusing every unchanged step.
+ * Tags the image each named stage of each built service ended with in the service's own build (`built`: per
+ * service, the stage images its build output named, in Dockerfile order), so that the stage images and the
+ * FROM bases, saved together, let the air-gapped host rebuild a changed service with `cachefrom` reusing
+ * every unchanged step. Only the stages the service's build reaches (up to its target) are tagged: a rebuild
+ * builds no other.
+ * The images come from the build output, not from a second build with `target`: such a build takes each step
+ * from the builder's local cache, which answers with the newest matching image, and that may be one another
+ * build of the same steps made at the same time on this engine. Where the output named no image for a stage
+ * (the build's stages and the Dockerfile's do not line up, or the image is gone), that stage is built with
+ * `target` as before.
  */
-export async function buildStageImages(
+export async function tagStageImages(
   engine: DockerEngine,
   builds: readonly PlannedBuild[],
-  bundle: string,
-  stackRoot: string,
-  platform: string | undefined,
-  onLine?: (line: string) => void,
-  signal?: AbortSignal,
+  built: Readonly<Record<string, string[]>>,
+  options: StageImageOptions,
 ): Promise<BuildCacheEntry[]> {
   const entries: BuildCacheEntry[] = [];
   for (const planned of builds) {
     const stages: BuildCacheEntry['stages'] = [];
-    const names = [...new Set(planned.dockerfile.stages.flatMap((s) => (s.name ? [s.name] : [])))];
-    for (const target of names) {
-      const tag = stageTag(bundle, planned.service, target);
-      const id = await buildService(engine, planned, { tags: [tag], target, platform }, onLine, signal);
+    const reached = reachedStages(planned);
+    const recorded = built[planned.service] ?? [];
+    const named = reached.flatMap((stage, index) => (stage.name ? [{ name: stage.name, index }] : []));
+    for (const { name: target, index } of named) {
+      options.signal?.throwIfAborted();
+      const tag = stageTag(options.bundle, planned.service, target);
+      const image = recorded.length === reached.length ? recorded[index] : undefined;
+      const id =
+        (image && (await tagRecorded(engine, image, tag))) ??
+        (await buildService(
+          engine,
+          planned,
+          { tags: [tag], target, platform: options.platform },
+          options.onLine,
+          options.signal,
+        ));
       stages.push({ target, tag, id });
     }
     entries.push({
       service: planned.service,
-      context: [STACK_DIR, toPosix(path.relative(stackRoot, planned.build.context))]
+      context: [STACK_DIR, toPosix(path.relative(options.stackRoot, planned.build.context))]
         .filter(Boolean)
         .join('/'),
       dockerfile: planned.build.dockerfile,
@@ -48,6 +72,23 @@ export async function buildStageImages(
     });
   }
   return entries;
+}
+
+/** The Dockerfile's stages the service's build runs: all of them, or those up to its target. */
+function reachedStages(planned: PlannedBuild) {
+  const { stages } = planned.dockerfile;
+  const target = planned.build.target?.toLowerCase();
+  const last = target === undefined ? -1 : stages.findIndex((s) => s.name === target);
+  return last < 0 ? stages : stages.slice(0, last + 1);
+}
+
+/** Tags the image a build's output named; its full ID, or undefined when the engine no longer has it. */
+async function tagRecorded(engine: DockerEngine, image: string, tag: string): Promise<string | undefined> {
+  const info = await engine.inspectImage(image);
+  if (!info) return undefined;
+  const colon = tag.lastIndexOf(':');
+  await engine.tagImage(info.id, tag.slice(0, colon), tag.slice(colon + 1));
+  return info.id;
 }
 
 /** Every tag the cache archive holds: stage images and bases, unique, in a stable order. */

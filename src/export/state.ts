@@ -20,6 +20,11 @@ export interface ExportState {
   plan?: ExportPlan;
   /** Image ID per built service. */
   built: Record<string, string>;
+  /**
+   * Per built service, the image each stage of its Dockerfile ended with in that build (the builder's short
+   * IDs, in Dockerfile order): the build cache tags these.
+   */
+  stageImages: Record<string, string[]>;
   pulled: string[];
   images: BundleImage[];
   imagesArchive?: { sha256: string; size: number };
@@ -54,6 +59,7 @@ export function newExportState(
     warn,
     createdAt: createdAt(),
     built: {},
+    stageImages: {},
     pulled: [],
     images: [],
     buildCaches: [],

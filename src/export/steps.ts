@@ -2,9 +2,10 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BUILD_CACHE_ARCHIVE, IMAGES_ARCHIVE, TIKTOKEN_DIR } from '../bundle/layout.js';
 import { readCompose } from '../compose/read-compose.js';
+import { BuildStepRecorder } from '../docker/build-steps.js';
 import { prefetchTiktoken } from '../tiktoken/prefetch.js';
 import { buildService } from './build.js';
-import { buildStageImages, cacheRefs } from './build-cache.js';
+import { cacheRefs, tagStageImages } from './build-cache.js';
 import { assertImagesCovered } from './coverage.js';
 import { type ImageRequest, recordImages, tagsOf } from './image-records.js';
 import { planExport } from './plan.js';
@@ -34,13 +35,18 @@ export async function buildStep(state: ExportState, report: Report): Promise<voi
   const plan = need(state.plan, 'plan');
   for (const [index, planned] of plan.builds.entries()) {
     report(`[${index + 1}/${plan.builds.length}] ${planned.service}`);
+    const steps = new BuildStepRecorder();
     state.built[planned.service] = await buildService(
       state.engine,
       planned,
       { tags: planned.tags, platform: state.options.platform },
-      report,
+      (line) => {
+        steps.line(line);
+        report(line);
+      },
       state.signal,
     );
+    state.stageImages[planned.service] = steps.stageImages();
   }
 }
 
@@ -82,19 +88,17 @@ export async function saveStep(state: ExportState, report: Report): Promise<void
   state.imagesArchive = digest;
 }
 
-/** 6. Build every named stage and save stage images plus FROM bases into caches/build-cache.tar. */
+/** 6. Tag every named stage's image and save them plus the FROM bases into caches/build-cache.tar. */
 export async function buildCacheStep(state: ExportState, report: Report): Promise<void> {
   const plan = need(state.plan, 'plan');
   const { options } = state;
-  state.buildCaches = await buildStageImages(
-    state.engine,
-    plan.builds,
-    options.name,
-    options.stackRoot,
-    options.platform,
-    report,
-    state.signal,
-  );
+  state.buildCaches = await tagStageImages(state.engine, plan.builds, state.stageImages, {
+    bundle: options.name,
+    stackRoot: options.stackRoot,
+    platform: options.platform,
+    onLine: report,
+    signal: state.signal,
+  });
   const refs = cacheRefs(state.buildCaches);
   if (refs.length === 0) {
     state.buildCaches = [];

@@ -1,7 +1,7 @@
+import { BuildStepRecorder } from '../docker/build-steps.js';
 import type { BuildOptions, DockerEngine } from '../docker/engine.js';
 import { buildContextStream } from '../export/build-context.js';
 import { parseDockerfile } from '../export/dockerfile-stages.js';
-import { BuildStepRecorder } from './build-steps.js';
 
 /**
  * Why a multi-stage rebuild goes in passes. The classic builder's cachefrom cache (moby image/cache), made

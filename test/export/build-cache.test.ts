@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DockerEngine } from '../../src/docker/engine.js';
 import { buildService } from '../../src/export/build.js';
+import { buildContextStream } from '../../src/export/build-context.js';
 import { buildCacheStep, buildStep, planStep } from '../../src/export/steps.js';
 import { removeImages, requireDocker, uniqueName } from '../support/docker.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -51,7 +52,23 @@ describe('build caches (real engine, classic builder)', () => {
     expect(state.plan?.bases).toEqual([base]);
     const buildLines: string[] = [];
     await buildStep(state, (line) => buildLines.push(line));
+    const planned = state.plan?.builds.find((b) => b.service === 'api');
+    if (!planned) throw new Error('api not planned');
+    // Another build of the same steps on this engine, after the service's own (a second export of the same
+    // stack, say): its images for those steps are the newest, which a build with `target` would take from the
+    // builder's local cache. The stage images must be the ones the service's build used.
+    const otherLines: string[] = [];
+    await engine.buildImage(
+      await buildContextStream(planned.build.context, planned.build.dockerfile),
+      { tags: [], buildArgs: planned.build.args, noCache: true },
+      (event) => otherLines.push(event.stream?.trim() ?? ''),
+    );
+    intermediates.push(...imageIdsIn(otherLines).reverse());
+    const builds = vi.spyOn(engine, 'buildImage');
     await buildCacheStep(state, () => {});
+    // No second build: the stage images are tagged from the service build's output.
+    expect(builds).not.toHaveBeenCalled();
+    builds.mockRestore();
 
     const api = state.buildCaches.find((c) => c.service === 'api');
     expect(api).toMatchObject({ context: 'stack/api', dockerfile: 'Dockerfile', bases: [base] });
@@ -59,6 +76,13 @@ describe('build caches (real engine, classic builder)', () => {
       ['deps', stageTags[0]],
       ['build', stageTags[1]],
     ]);
+    const serviceImages = new Set(imageIdsIn(buildLines));
+    const otherImages = new Set(imageIdsIn(otherLines));
+    for (const stage of api?.stages ?? []) {
+      const short = stage.id.slice(7, 19);
+      expect(serviceImages, stage.target).toContain(short);
+      expect(otherImages, stage.target).not.toContain(short);
+    }
     expect(state.buildCaches.find((c) => c.service === 'worker')).toMatchObject({
       stages: [],
       bases: [base],
@@ -82,8 +106,6 @@ describe('build caches (real engine, classic builder)', () => {
 
     // The source changed: the dependency steps come from the cache, the rest is rebuilt.
     await writeFile(path.join(stack, 'api/src/hello.txt'), 'api says hello, changed\n');
-    const planned = state.plan?.builds.find((b) => b.service === 'api');
-    if (!planned) throw new Error('api not planned');
     const lines: string[] = [];
     const rebuilt = await buildService(
       engine,

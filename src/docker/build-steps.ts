@@ -1,4 +1,4 @@
-import type { DockerStreamEvent } from '../docker/json-stream.js';
+import type { DockerStreamEvent } from './json-stream.js';
 
 /** One `Step n/m : ...` of a classic-builder build, as its output told it. */
 export interface BuildStep {
@@ -66,6 +66,20 @@ export class BuildStepRecorder {
   cacheable(): number {
     const firstFrom = this.steps.findIndex(isFrom);
     return this.steps.filter((s, i) => firstFrom >= 0 && i > firstFrom && !isFrom(s)).length;
+  }
+
+  /**
+   * The image each stage of the build ended with, in Dockerfile order: the image its last step left (a stage
+   * of a FROM line alone: the image it starts from). The classic builder builds every stage up to the target,
+   * used or not, so there is one per stage up to it.
+   */
+  stageImages(): string[] {
+    const images: string[] = [];
+    for (const step of this.steps) {
+      if (isFrom(step)) images.push('');
+      if (images.length > 0 && step.id !== undefined) images[images.length - 1] = step.id;
+    }
+    return images;
   }
 
   /** The images steps made by running (not taken from a cache). */
