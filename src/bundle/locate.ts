@@ -156,3 +156,10 @@ async function compressionOf(file: string): Promise<Compression> {
     await handle.close();
   }
 }
+
+/** The bytes a read of the bundle takes from the media: its archive or parts; undefined for a folder. */
+export async function mediaBytes(location: BundleLocation): Promise<number | undefined> {
+  if (location.kind === 'folder') return undefined;
+  const sizes = await Promise.all(location.parts.map((part) => stat(part).then((s) => s.size)));
+  return sizes.reduce((sum, size) => sum + size, 0);
+}

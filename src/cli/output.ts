@@ -1,4 +1,5 @@
 import { OfflineError } from '../errors.js';
+import { ProgressLine } from './progress-line.js';
 
 /** How a command talks to the user: results on stdout (JSON with --json), everything else on stderr. */
 export interface Output {
@@ -7,14 +8,32 @@ export interface Output {
   /** A progress or diagnostic line, on stderr. */
   info(message: string): void;
   warn(message: string): void;
+  /**
+   * A progress line for reading `total` bytes (unknown: undefined), on stderr; info and warn take it off a
+   * terminal before their line. Optional: an Output without it shows no progress.
+   */
+  progress?(label: string, total: number | undefined): ProgressLine;
 }
 
 export function createOutput(options: { json?: boolean; debug?: boolean }): Output {
+  let active: ProgressLine | undefined;
+  const line = (text: string) => {
+    active?.clear();
+    process.stderr.write(`${text}\n`);
+  };
   return {
     json: Boolean(options.json),
     debug: Boolean(options.debug),
-    info: (message) => process.stderr.write(`${message}\n`),
-    warn: (message) => process.stderr.write(`warning: ${message}\n`),
+    info: (message) => line(message),
+    warn: (message) => line(`warning: ${message}`),
+    progress: (label, total) => {
+      active?.done();
+      active = new ProgressLine(label, total, {
+        isTTY: Boolean(process.stderr.isTTY),
+        write: (text) => process.stderr.write(text),
+      });
+      return active;
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { locateBundle } from '../bundle/locate.js';
 import type { BundleManifest } from '../bundle/manifest.js';
-import { readBundle } from '../bundle/reader.js';
+import { readBundleWithProgress } from '../bundle/read-with-progress.js';
 import type { Output } from '../cli/output.js';
 import type { DockerEngine } from '../docker/engine.js';
 import { removeEmptyFolders } from '../fs/remove-empty.js';
@@ -77,7 +77,8 @@ export async function runImport(
       : {};
 
   try {
-    const result = await readBundle(
+    const result = await readBundleWithProgress(
+      output,
       location,
       {
         onLists: async (m) => {

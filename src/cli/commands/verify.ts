@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { locateBundle } from '../../bundle/locate.js';
-import { readBundle } from '../../bundle/reader.js';
+import { readBundleWithProgress } from '../../bundle/read-with-progress.js';
 import { bundleFolderOutputs, stackInUse } from '../../selfcontained/in-place.js';
 import { BUNDLE_ARGUMENT } from '../bundle-argument.js';
 import { action } from '../run.js';
@@ -22,7 +22,12 @@ export function registerVerify(program: Command): void {
           location.kind === 'folder'
             ? { ignoreUnlisted: bundleFolderOutputs(location.dir, await stackInUse(location.dir)) }
             : {};
-        const result = await readBundle(location, {}, { failFast: false, ...ignoreOutputs });
+        const result = await readBundleWithProgress(
+          output,
+          location,
+          {},
+          { failFast: false, ...ignoreOutputs },
+        );
         const bytes = result.verified.reduce((sum, f) => sum + f.size, 0);
         return {
           data: {
