@@ -1,22 +1,22 @@
-import type { Output } from '../cli/output.js';
+import type { ProgressFactory } from '../cli/progress-line.js';
 import { type BundleLocation, mediaBytes } from './locate.js';
 import { type BundleReadHandler, type BundleReadResult, type ReadOptions, readBundle } from './reader.js';
 
 /**
- * readBundle with a progress line on the output (when it has one) for the bytes read from the media, out of
- * the archive's size on disk; the line goes when the read ends, however it ends.
+ * readBundle with a progress line (when `progress` makes one: Output.progress) for the bytes read from the
+ * media, out of the archive's size on disk; the line goes when the read ends, however it ends.
  */
 export async function readBundleWithProgress(
-  output: Output,
+  progress: ProgressFactory | undefined,
   location: BundleLocation,
   handler: BundleReadHandler = {},
   options: Omit<ReadOptions, 'onBytes'> = {},
 ): Promise<BundleReadResult> {
-  const progress = output.progress?.(location.archiveName, await mediaBytes(location));
-  if (!progress) return readBundle(location, handler, options);
+  const line = progress?.(location.archiveName, await mediaBytes(location));
+  if (!line) return readBundle(location, handler, options);
   try {
-    return await readBundle(location, handler, { ...options, onBytes: (bytes) => progress.update(bytes) });
+    return await readBundle(location, handler, { ...options, onBytes: (bytes) => line.update(bytes) });
   } finally {
-    progress.done();
+    line.done();
   }
 }

@@ -1,5 +1,5 @@
 import { OfflineError } from '../errors.js';
-import { ProgressLine } from './progress-line.js';
+import { type ProgressFactory, ProgressLine } from './progress-line.js';
 
 /** How a command talks to the user: results on stdout (JSON with --json), everything else on stderr. */
 export interface Output {
@@ -12,7 +12,7 @@ export interface Output {
    * A progress line for reading `total` bytes (unknown: undefined), on stderr; info and warn take it off a
    * terminal before their line. Optional: an Output without it shows no progress.
    */
-  progress?(label: string, total: number | undefined): ProgressLine;
+  progress?: ProgressFactory;
 }
 
 export function createOutput(options: { json?: boolean; debug?: boolean }): Output {

@@ -12,6 +12,9 @@ export interface ProgressTiming {
   logMs: number;
 }
 
+/** Makes the progress line of one read: of `total` bytes, or an unknown number. */
+export type ProgressFactory = (label: string, total: number | undefined) => ProgressLine;
+
 export const DEFAULT_TIMING: ProgressTiming = {
   now: () => performance.now(),
   terminalMs: 250,

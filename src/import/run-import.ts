@@ -78,7 +78,7 @@ export async function runImport(
 
   try {
     const result = await readBundleWithProgress(
-      output,
+      output.progress,
       location,
       {
         onLists: async (m) => {

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { IMAGES_ARCHIVE } from '../bundle/layout.js';
 import { locateBundle } from '../bundle/locate.js';
 import type { BundleManifest } from '../bundle/manifest.js';
-import { readBundle } from '../bundle/reader.js';
+import { readBundleWithProgress } from '../bundle/read-with-progress.js';
+import type { ProgressFactory } from '../cli/progress-line.js';
 import { OfflineError } from '../errors.js';
 import { type PlannedFile, planFiles } from '../import/file-plan.js';
 import { stageEnvFile } from '../import/made-files.js';
@@ -40,6 +41,8 @@ export interface PushRequest {
   force?: boolean;
   signal?: AbortSignal;
   onStep?: (message: string) => void;
+  /** A progress line for the read of the bundle. */
+  progress?: ProgressFactory;
 }
 
 export interface PushResult extends PushReport {
@@ -86,7 +89,8 @@ export async function runPush(request: PushRequest): Promise<PushResult> {
     let composeText: string | undefined;
     let images: ArchiveImage[] | undefined;
     request.onStep?.(`reading ${location.archiveName}`);
-    await readBundle(
+    await readBundleWithProgress(
+      request.progress,
       location,
       {
         onLists: async (m) => {

@@ -87,6 +87,7 @@ export async function pushRequest(
     onStep: (message) => {
       if (!silent) output.info(message);
     },
+    ...(!silent && output.progress && { progress: output.progress }),
   };
 }
 

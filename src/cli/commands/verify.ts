@@ -23,7 +23,7 @@ export function registerVerify(program: Command): void {
             ? { ignoreUnlisted: bundleFolderOutputs(location.dir, await stackInUse(location.dir)) }
             : {};
         const result = await readBundleWithProgress(
-          output,
+          output.progress,
           location,
           {},
           { failFast: false, ...ignoreOutputs },
