@@ -29,8 +29,8 @@ export interface StageImageOptions {
  * The images come from the build output, not from a second build with `target`: such a build takes each step
  * from the builder's local cache, which answers with the newest matching image, and that may be one another
  * build of the same steps made at the same time on this engine. Where the output named no image for a stage
- * (the build's stages and the Dockerfile's do not line up, or the image is gone), that stage is built with
- * `target` as before.
+ * (the build's stages and the Dockerfile's do not line up, or the image is gone since), that stage is built
+ * with `target` instead.
  */
 export async function tagStageImages(
   engine: DockerEngine,
