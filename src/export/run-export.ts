@@ -6,6 +6,7 @@ import type { BundleManifest } from '../bundle/manifest.js';
 import type { Output } from '../cli/output.js';
 import { createTaskList } from '../cli/tasks.js';
 import type { DockerEngine } from '../docker/engine.js';
+import { makeOutputFolder } from '../fs/output-folder.js';
 import { discardPacked, finalizeStep, type PackedBundle, packStep, verifyStep } from './finish.js';
 import type { ExportOptions } from './options.js';
 import { assertOutputFree } from './output-files.js';
@@ -57,7 +58,7 @@ export async function runExport(
   output: Output,
   signal: AbortSignal,
 ): Promise<ExportResult> {
-  await mkdir(options.outDir, { recursive: true });
+  await makeOutputFolder(options.outDir, '--out');
   await assertOutputFree(options);
   const stagingDir = path.join(options.outDir, `.offline-export-${randomBytes(6).toString('hex')}`);
   await mkdir(stagingDir);

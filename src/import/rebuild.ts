@@ -162,7 +162,8 @@ function warnAboutGivenArgs(
 async function readManifestCopy(target: string): Promise<BundleManifest> {
   const file = path.join(target, MANIFEST_COPY);
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'ENOENT') throw error;
+    // ENOTDIR: the target, or a folder on the way, is a file.
+    if (error.code !== 'ENOENT' && error.code !== 'ENOTDIR') throw error;
     throw new OfflineError('EUSAGE', `${file}: not found; ${target} is not a folder offline import wrote`, {
       file,
       hint: 'pass --target with the folder you imported the bundle into',

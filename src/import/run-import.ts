@@ -1,9 +1,9 @@
-import { mkdir } from 'node:fs/promises';
 import { locateBundle } from '../bundle/locate.js';
 import type { BundleManifest } from '../bundle/manifest.js';
 import { readBundleWithProgress } from '../bundle/read-with-progress.js';
 import type { Output } from '../cli/output.js';
 import type { DockerEngine } from '../docker/engine.js';
+import { makeOutputFolder } from '../fs/output-folder.js';
 import { removeEmptyFolders } from '../fs/remove-empty.js';
 import { parseTarget } from '../registry/target.js';
 import { bundleFolderOutputs, explainInPlace, isInPlace, stackInUse } from '../selfcontained/in-place.js';
@@ -52,7 +52,7 @@ export async function runImport(
   const present = new Set(snapshot.ids);
   const inRequests = loadsInRequests(version.apiVersion);
   // The first folder made for the target, if any: removed again when the import fails.
-  const madeTarget = await mkdir(options.target, { recursive: true });
+  const madeTarget = await makeOutputFolder(options.target, '--target');
   const staged = new StagedFiles(options.target);
   const loaded: string[] = [];
   const skipped: string[] = [];

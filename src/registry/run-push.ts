@@ -6,6 +6,8 @@ import type { BundleManifest } from '../bundle/manifest.js';
 import { readBundleWithProgress } from '../bundle/read-with-progress.js';
 import type { ProgressFactory } from '../cli/progress-line.js';
 import { OfflineError } from '../errors.js';
+import { checkOutputFile, makeOutputFolder } from '../fs/output-folder.js';
+import { removeEmptyFolders } from '../fs/remove-empty.js';
 import { type PlannedFile, planFiles } from '../import/file-plan.js';
 import { stageEnvFile } from '../import/made-files.js';
 import { jsonText } from '../import/report.js';
@@ -79,9 +81,18 @@ export async function runPush(request: PushRequest): Promise<PushResult> {
   if (swept.length > 0)
     request.onStep?.(`removed ${swept.length} spool(s) that killed pushes left: ${swept.join(', ')}`);
   const spool = await makeSpool();
-  const staged = request.stackDir ? new StagedFiles(request.stackDir) : undefined;
+  /** The stack files' staging folder, made in stackDir once that is known to be a folder. */
+  let staged: StagedFiles | undefined;
   let planned = new Map<string, PlannedFile>();
+  /** The first folder made for stackDir, removed again when the run places nothing there. */
+  let madeStackDir: string | undefined;
+  let placed = false;
   try {
+    if (request.composeOverride) await checkOutputFile(request.composeOverride, '--compose-override');
+    if (request.stackDir) {
+      madeStackDir = await makeOutputFolder(request.stackDir, '--target');
+      staged = new StagedFiles(request.stackDir);
+    }
     request.onStep?.(`checking ${target.host}`);
     await client.ping();
     const location = await locateBundle(request.bundle);
@@ -156,6 +167,7 @@ export async function runPush(request: PushRequest): Promise<PushResult> {
       }
       await staged.writeMade(MANIFEST_COPY, jsonText(manifest));
       result.backups = await staged.commit(new Date().toISOString().replace(/[:.]/g, '-'));
+      placed = true;
       result.composeFile = path.resolve(request.stackDir, manifest.compose.file.replace(/^stack\//, ''));
     }
     if (override !== undefined && request.composeOverride) {
@@ -167,6 +179,7 @@ export async function runPush(request: PushRequest): Promise<PushResult> {
   } finally {
     client.close();
     await staged?.discard();
+    if (madeStackDir && request.stackDir && !placed) await removeEmptyFolders(madeStackDir, request.stackDir);
     await rm(spool, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { OfflineError } from '../../errors.js';
+import { makeOutputFolder } from '../../fs/output-folder.js';
 import { parseDuration } from '../../tiktoken/deadline.js';
 import { FETCH_HINTS } from '../../tiktoken/hints.js';
 import { type CachedFile, DEADLINE_VARIABLE, prefetchTiktoken } from '../../tiktoken/prefetch.js';
@@ -66,6 +67,7 @@ export function registerTiktoken(program: Command): void {
             .filter(Boolean);
           const deadlineMs =
             flags.deadline === undefined ? undefined : parseDuration(flags.deadline, '--deadline');
+          await makeOutputFolder(flags.out, '--out');
           let files: CachedFile[] = [];
           const progress = new Map<string, string>();
           let shown = 0;
