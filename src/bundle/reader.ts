@@ -296,8 +296,11 @@ function damaged(
   const hint = 'copy the bundle again and check it with sha256sum -c <archive>.sha256';
   const header = (error as { header?: { path?: unknown } }).header?.path;
   if (typeof header === 'string') {
-    return new OfflineError('EINTEGRITY', `${where}: damaged tar header of "${header}": ${reason}`, {
-      file: header.includes('/') ? stripTop(header) : where,
+    // Damage may put any bytes where the path was: shown escaped and cut short, never as a file name.
+    const readable = /^[\x20-\x7e]{1,255}$/.test(header);
+    const shown = JSON.stringify(header.length > 80 ? `${header.slice(0, 80)}...` : header);
+    return new OfflineError('EINTEGRITY', `${where}: damaged tar header of ${shown}: ${reason}`, {
+      file: readable && header.includes('/') ? stripTop(header) : where,
       hint,
       cause: error,
     });

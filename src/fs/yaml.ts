@@ -4,5 +4,11 @@
  */
 export async function parseYaml(text: string): Promise<unknown> {
   const { parse } = await import('yaml');
-  return parse(text);
+  try {
+    return parse(text);
+  } catch (error) {
+    // The yaml package's message goes on with the offending lines, for a one-line error only the first counts.
+    const first = ((error as Error).message ?? String(error)).split('\n')[0]?.replace(/:\s*$/, '');
+    throw new Error(first, { cause: error });
+  }
 }

@@ -158,6 +158,19 @@ describe('reader faults: the copy on the media', () => {
     expect(error).toMatchObject({ code: 'EINTEGRITY', file: 'stack/nginx/site.conf' });
   });
 
+  it('a header whose path is not text (a file that is no tar, say): shown escaped on one line, not as a file name', async () => {
+    const fixture = await bundle({ compression: 'none' });
+    const bytes = await readFile(fixture.archive);
+    // The first header's path: two text lines and a control byte, as in /etc/passwd given as a bundle.
+    bytes.write('root:x:0:0\nbin:x:2:2\x07', 0, 'latin1');
+    await writeFile(fixture.archive, bytes);
+    await truncateBundle(fixture, bytes.length, 'update');
+    const error = await failure(fixture.archive);
+    expect(error).toMatchObject({ code: 'EINTEGRITY', file: path.basename(fixture.archive) });
+    expect(error.message).not.toContain('\n');
+    expect(error.message).toContain('damaged tar header of "root:x:0:0\\nbin:x:2:2\\u0007');
+  });
+
   it('a corrupt part: EINTEGRITY naming that part with the sidecar sha256', async () => {
     const fixture = await bundle({ splitSize: parseSize('1M') });
     expect(fixture.parts.length).toBe(3);

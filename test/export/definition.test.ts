@@ -79,4 +79,16 @@ describe('bundle.yaml', () => {
       file: path.join(dir, 'bundle.yaml'),
     });
   });
+
+  it('refuses YAML that does not parse with one line naming the file, the problem and where', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'bundle.yaml'), 'name: x\nversion: [1\n');
+    const error = await loadDefinition(dir).then(
+      () => undefined,
+      (e: Error & { code?: string }) => e,
+    );
+    expect(error).toMatchObject({ code: 'EUSAGE', file: path.join(dir, 'bundle.yaml') });
+    expect(error?.message).toMatch(/^\S+bundle\.yaml: not valid YAML \(.* at line 3, column 1\)$/);
+    expect(error?.message).not.toContain('\n');
+  });
 });
