@@ -81,10 +81,8 @@ export async function readCompose(options: ReadComposeOptions): Promise<ComposeP
     });
     if (run.code !== 0) {
       const why = run.stderr.trim().split('\n').slice(-3).join(' ');
-      throw new OfflineError('ECOMPOSE', `${file}: ${tool.label} config failed: ${why}`, {
-        file,
-        found: why,
-      });
+      // The tool's own words are the message: no expected/found pair to repeat them.
+      throw new OfflineError('ECOMPOSE', `${file}: ${tool.label} config failed: ${why}`, { file });
     }
     document = tool.v2Flags ? JSON.parse(run.stdout) : await parseYamlText(run.stdout, file);
   }

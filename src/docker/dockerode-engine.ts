@@ -131,7 +131,6 @@ export class DockerodeEngine implements DockerEngine {
       if (lastStep && failure.code === 'EDOCKER') {
         throw new OfflineError('EDOCKER', `${failure.message} (at ${lastStep})`, {
           file: failure.file,
-          found: lastStep,
           cause: error,
         });
       }

@@ -37,7 +37,7 @@ export async function followJsonStream(
     events.push(event);
     if ((event.error || event.errorDetail?.message) && !failure) {
       const message = (event.errorDetail?.message ?? event.error ?? '').trim();
-      failure = new OfflineError('EDOCKER', `${what}: ${message}`, { file: what, found: message });
+      failure = new OfflineError('EDOCKER', `${what}: ${message}`, { file: what });
     }
     onEvent(event);
   };

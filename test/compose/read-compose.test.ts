@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { detectComposeTool } from '../../src/compose/detect-tool.js';
 import { interpolate } from '../../src/compose/interpolate.js';
 import { readCompose } from '../../src/compose/read-compose.js';
+import type { OfflineError } from '../../src/errors.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const COMPOSE = `services:
@@ -93,10 +94,17 @@ describe('readCompose', () => {
     const broken = await stack('services: [\n');
     await expect(readCompose({ file: broken, project: 'demo' })).rejects.toMatchObject({ code: 'ECOMPOSE' });
     const invalid = await stack('services:\n  web:\n    image: x\n    ports: "not-a-list"\n');
-    await expect(readCompose({ file: invalid, project: 'demo' })).rejects.toMatchObject({
+    const error = await readCompose({ file: invalid, project: 'demo' }).then(
+      () => undefined,
+      (e: OfflineError) => e,
+    );
+    expect(error).toMatchObject({
       code: 'ECOMPOSE',
       message: expect.stringContaining('docker-compose 1.29'),
     });
+    // The tool's words once, on one line.
+    expect(error?.describe().match(/services\.web\.ports/g)).toHaveLength(1);
+    expect(error?.describe()).not.toContain('\n');
   });
 
   it('detects the installed tool', async () => {
