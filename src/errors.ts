@@ -60,12 +60,13 @@ export class OfflineError extends Error {
   describe(): string {
     const parts = [`${this.code}: ${this.message}`];
     const compared = [
-      ...(this.expected === undefined ? [] : [`expected ${this.expected}`]),
-      ...(this.found === undefined ? [] : [`found ${this.found}`]),
+      ...(this.expected === undefined ? [] : [`expected ${String(this.expected).trim()}`]),
+      ...(this.found === undefined ? [] : [`found ${String(this.found).trim()}`]),
     ];
     if (compared.length > 0) parts.push(`(${compared.join(', ')})`);
     if (this.hint) parts.push(`- ${this.hint}`);
-    return parts.join(' ');
+    // One line, whatever a tool's or an engine's words put into the message or the values.
+    return parts.join(' ').replace(/\s*[\r\n]+\s*/g, ' ');
   }
 
   toJSON(): Record<string, unknown> {
