@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from 'node:util';
 import type { DockerStreamEvent } from './json-stream.js';
 
 /** One `Step n/m : ...` of a classic-builder build, as its output told it. */
@@ -11,6 +12,13 @@ export interface BuildStep {
 }
 
 const STEP = /^Step \d+\/\d+ : (.*)$/;
+/**
+ * The text of one build output event, trimmed and without the colour codes the engine wraps a RUN step's
+ * stderr in (ESC[91m ... ESC[0m); undefined when nothing is left.
+ */
+export function buildOutputLine(event: DockerStreamEvent): string | undefined {
+  return event.stream === undefined ? undefined : stripVTControlCharacters(event.stream).trim() || undefined;
+}
 const IMAGE = /^---> ([0-9a-f]{12})$/;
 
 /**
@@ -23,7 +31,7 @@ export class BuildStepRecorder {
   /** A build's event listener: records each output line, and passes it on to `onLine`. */
   listener(onLine?: (line: string) => void): (event: DockerStreamEvent) => void {
     return (event) => {
-      const line = event.stream?.trim();
+      const line = buildOutputLine(event);
       if (!line) return;
       this.line(line);
       onLine?.(line);

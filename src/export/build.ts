@@ -1,3 +1,4 @@
+import { buildOutputLine } from '../docker/build-steps.js';
 import type { DockerEngine } from '../docker/engine.js';
 import type { DockerStreamEvent } from '../docker/json-stream.js';
 import { buildContextStream } from './build-context.js';
@@ -39,7 +40,7 @@ export async function buildService(
         ...(request.platform !== undefined && { platform: request.platform }),
       },
       (event: DockerStreamEvent) => {
-        const line = event.stream?.trim();
+        const line = buildOutputLine(event);
         if (line) onLine?.(line);
       },
     );

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { BuildStepRecorder } from '../../src/docker/build-steps.js';
+import { BuildStepRecorder, buildOutputLine } from '../../src/docker/build-steps.js';
 import type { BuildOptions, DockerEngine, ImageInfo } from '../../src/docker/engine.js';
 import { tagStageImages } from '../../src/export/build-cache.js';
 import { parseDockerfile } from '../../src/export/dockerfile-stages.js';
@@ -98,6 +98,15 @@ describe('BuildStepRecorder.stageImages: the image each stage of a build ended w
     expect(recorded(output(3))).toEqual(['aaaaaaaaaaaa', 'bbbbbbbbbbbb', 'ffffffffffff']);
     expect(recorded(['Step 1/1 : FROM busybox', '---> 000000000000'])).toEqual(['000000000000']);
     expect(recorded(['Step 1/1 : ARG X'])).toEqual([]);
+  });
+});
+
+describe('buildOutputLine: one line of build output as a log shows it', () => {
+  it("trims it and drops the colour codes the engine puts around a step's stderr", () => {
+    expect(buildOutputLine({ stream: '\u001b[91mboom\n\u001b[0m' })).toBe('boom');
+    expect(buildOutputLine({ stream: ' ---> Using cache\n' })).toBe('---> Using cache');
+    expect(buildOutputLine({ stream: '\u001b[0m' })).toBeUndefined();
+    expect(buildOutputLine({ aux: { ID: 'sha256:x' } })).toBeUndefined();
   });
 });
 
