@@ -65,8 +65,8 @@ export class OfflineError extends Error {
     ];
     if (compared.length > 0) parts.push(`(${compared.join(', ')})`);
     if (this.hint) parts.push(`- ${this.hint}`);
-    // One line, whatever a tool's or an engine's words put into the message or the values.
-    return parts.join(' ').replace(/\s*[\r\n]+\s*/g, ' ');
+    // A message may go on over lines of its own (ESTART's last log lines); the values compared are trimmed.
+    return parts.join(' ');
   }
 
   toJSON(): Record<string, unknown> {

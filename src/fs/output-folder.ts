@@ -45,19 +45,32 @@ export async function makeOutputFolder(dir: string, option: string): Promise<str
   return missing[0];
 }
 
+/**
+ * Makes the folder `work` directly inside an output folder (its parent, which exists), where a command stages
+ * what it writes: the first write there, so a folder that is read-only, or not this user's, is one EUSAGE
+ * naming the output folder and `option`, before any work.
+ */
+export async function makeWorkFolder(work: string, option: string): Promise<void> {
+  const folder = path.dirname(work);
+  await mkdir(work).catch((error: NodeJS.ErrnoException) => {
+    throw refusal(`${folder}: cannot write in it`, folder, option, error);
+  });
+}
+
 function cannotMake(dir: string, at: string, option: string, error: NodeJS.ErrnoException): OfflineError {
+  return refusal(`${dir}: cannot make ${at === path.resolve(dir) ? 'it' : at}`, at, option, error);
+}
+
+/** A folder the file system refused: ENOSPACE when it is full, else EUSAGE (another folder is the way out). */
+function refusal(what: string, file: string, option: string, error: NodeJS.ErrnoException): OfflineError {
   const full = error.code === 'ENOSPC' || error.code === 'EDQUOT';
-  return new OfflineError(
-    full ? 'ENOSPACE' : 'EUSAGE',
-    `${dir}: cannot make ${at === path.resolve(dir) ? 'it' : at} (${error.code ?? error.message})`,
-    {
-      file: at,
-      cause: error,
-      hint: full
-        ? 'free some space there, or choose another folder'
-        : `give ${option} a folder this user can write`,
-    },
-  );
+  return new OfflineError(full ? 'ENOSPACE' : 'EUSAGE', `${what} (${error.code ?? error.message})`, {
+    file,
+    cause: error,
+    hint: full
+      ? 'free some space there, or choose another folder'
+      : `give ${option} a folder this user can write`,
+  });
 }
 
 /**

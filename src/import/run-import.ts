@@ -77,6 +77,7 @@ export async function runImport(
       : {};
 
   try {
+    await staged.create('--target');
     const result = await readBundleWithProgress(
       output.progress,
       location,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { OfflineError } from '../errors.js';
 import { writeStreamAtomic } from '../fs/atomic-file.js';
+import { makeWorkFolder } from '../fs/output-folder.js';
 import { removeEmptyFolders } from '../fs/remove-empty.js';
 import type { PlannedFile } from './file-plan.js';
 
@@ -45,6 +46,14 @@ export class StagedFiles {
 
   constructor(private readonly target: string) {
     this.dir = path.join(target, `.offline-import-${randomBytes(6).toString('hex')}`);
+  }
+
+  /**
+   * Makes the staging folder: the first write in the target, so a target that cannot be written (read-only
+   * media, another user's folder) is one EUSAGE naming it and `option`, before any work.
+   */
+  async create(option: string): Promise<void> {
+    await makeWorkFolder(this.dir, option);
   }
 
   /** Writes one bundle file under the staging folder; returns where it was staged. */

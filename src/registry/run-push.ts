@@ -92,6 +92,7 @@ export async function runPush(request: PushRequest): Promise<PushResult> {
     if (request.stackDir) {
       madeStackDir = await makeOutputFolder(request.stackDir, '--target');
       staged = new StagedFiles(request.stackDir);
+      await staged.create('--target');
     }
     request.onStep?.(`checking ${target.host}`);
     await client.ping();
