@@ -1,15 +1,10 @@
-import { execFile } from 'node:child_process';
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Fixture, makeBundle } from '../support/bundle-fixture.js';
 import { runCli } from '../support/cli.js';
 import { requireDocker } from '../support/docker.js';
 import { tempDir } from '../support/temp-dir.js';
-
-const repo = path.resolve(import.meta.dirname, '../..');
-const execFileAsync = promisify(execFile);
 
 // Every command that writes into a folder the user names: a file in its place is one EUSAGE line naming it,
 // exit 2, before any work, and nothing is left behind.
@@ -89,33 +84,12 @@ describe('a folder option that names a file, or a folder that cannot be made', (
   });
 
   it('import --target on read-only media (an existing folder): refused before any work, naming it', async () => {
-    // A read-only bind mount of a fresh folder, in a private mount namespace (root): it ends with the command.
     const mountPoint = await tempDir();
-    const run = await execFileAsync(
-      'unshare',
-      [
-        '-m',
-        'sh',
-        '-c',
-        'mount --bind "$1" "$2" && mount -o remount,bind,ro "$2" && shift 2 && exec "$@"',
-        'sh',
-        root,
-        mountPoint,
-        path.join(repo, 'node_modules/.bin/tsx'),
-        path.join(repo, 'src/cli/main.ts'),
-        'import',
-        fixture.archive,
-        '--target',
-        mountPoint,
-        '--json',
-      ],
-      { env: { ...process.env, OFFLINE_SILENT: '1' } },
-    ).then(
-      () => ({ code: 0, stdout: '' }),
-      (error: { code: number; stdout: string }) => error,
-    );
-    expect(run.code).toBe(2);
-    expect((JSON.parse(run.stdout) as { error: unknown }).error).toMatchObject({
+    const run = await runCli(['import', fixture.archive, '--target', mountPoint, '--json'], {
+      readOnly: { source: root, at: mountPoint },
+    });
+    expect(run.code, run.stderr).toBe(2);
+    expect((run.json as { error: unknown }).error).toMatchObject({
       code: 'EUSAGE',
       file: mountPoint,
       message: `${mountPoint}: cannot write in it (EROFS)`,

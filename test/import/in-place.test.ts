@@ -1,15 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DockerEngine } from '../../src/docker/engine.js';
 import { extractFixture, type Fixture, makeBundle } from '../support/bundle-fixture.js';
-import { gatherOutput } from '../support/child-output.js';
 import { type CliResult, runCli } from '../support/cli.js';
 import { dockerfileContext, removeImages, requireDocker, uniqueName } from '../support/docker.js';
 import { tempDir } from '../support/temp-dir.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
 let engine: DockerEngine;
 let image: string;
 let fixture: Fixture;
@@ -140,35 +137,9 @@ describe('import in place (an extracted bundle folder, its stack/ folder as the 
     const readOnly = await tempDir();
     const target = await tempDir();
     const bundleName = path.basename(dir);
-    // A private mount namespace (root): the read-only bind mount ends with the command.
     const run = (...args: string[]) =>
-      new Promise<CliResult>((resolve, reject) => {
-        const child = spawn(
-          'unshare',
-          [
-            '-m',
-            'sh',
-            '-c',
-            'mount --bind "$1" "$2" && mount -o remount,bind,ro "$2" && shift 2 && exec "$@"',
-            'sh',
-            path.dirname(dir),
-            readOnly,
-            path.join(root, 'node_modules/.bin/tsx'),
-            path.join(root, 'src/cli/main.ts'),
-            'import',
-            path.join(readOnly, bundleName),
-            '--json',
-            ...args,
-          ],
-          { cwd: root, env: { ...process.env, OFFLINE_SILENT: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-        );
-        const output = gatherOutput(child);
-        child.on('error', reject);
-        child.on('close', (code) => {
-          // No JSON when the mount itself failed (the test needs root and unshare): stderr says why.
-          const json = output.stdout ? (JSON.parse(output.stdout) as Record<string, unknown>) : undefined;
-          resolve({ code: code ?? -1, ...output, json });
-        });
+      runCli(['import', path.join(readOnly, bundleName), '--json', ...args], {
+        readOnly: { source: path.dirname(dir), at: readOnly },
       });
     const refused = await run();
     expect(refused.json, refused.stderr).toBeDefined();

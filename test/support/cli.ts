@@ -15,17 +15,32 @@ export interface CliResult {
   json: Record<string, unknown> | undefined;
 }
 
+/** sh: bind-mounts $1 read-only at $2, then runs the rest (inside `unshare -m`, root). */
+const READ_ONLY_MOUNT = 'mount --bind "$1" "$2" && mount -o remount,bind,ro "$2" && shift 2 && exec "$@"';
+
 /**
  * Runs the CLI as a user would (a child process): from source through tsx, or with `bin` a single-file build
- * run by node (what the `offline` bin is).
+ * run by node (what the `offline` bin is). With `readOnly`, `source` is seen read-only at `at` (read-only
+ * media), in a private mount namespace that ends with the command (root and unshare needed; without them the
+ * command does not run and stderr says why).
  */
 export function runCli(
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; bin?: string } = {},
+  options: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    bin?: string;
+    readOnly?: { source: string; at: string };
+  } = {},
 ): Promise<CliResult> {
-  const [command, ...entryArgs] = options.bin ? [process.execPath, options.bin] : [tsx, entry];
+  const cli = options.bin ? [process.execPath, options.bin] : [tsx, entry];
+  const { source, at } = options.readOnly ?? {};
+  const [command, ...commandArgs] =
+    source !== undefined && at !== undefined
+      ? ['unshare', '-m', 'sh', '-c', READ_ONLY_MOUNT, 'sh', source, at, ...cli]
+      : cli;
   return new Promise((resolve, reject) => {
-    const child = spawn(command as string, [...entryArgs, ...args], {
+    const child = spawn(command as string, [...commandArgs, ...args], {
       cwd: options.cwd ?? root,
       env: { ...process.env, OFFLINE_SILENT: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
