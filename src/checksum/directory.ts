@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import { OfflineError } from '../errors.js';
 import { writeStreamAtomic } from '../fs/atomic-file.js';
+import { assertFolderArgument } from '../fs/folder-argument.js';
 import { resolveInside } from '../fs/safe-path.js';
 import { walkFiles } from '../fs/walk.js';
 import { digestProblem } from './digest-problem.js';
@@ -144,15 +145,8 @@ async function checkEntry(
 }
 
 /** A folder argument that does not exist (or is a file) is a usage error, not a missing checksum list. */
-async function assertFolder(dir: string): Promise<void> {
-  const info = await stat(dir).catch(() => undefined);
-  if (!info?.isDirectory()) {
-    throw new OfflineError('EUSAGE', `${dir}: ${info ? 'not a folder' : 'no such folder'}`, {
-      file: dir,
-      hint: 'give the folder that holds (or is to hold) the checksum list',
-    });
-  }
-}
+const assertFolder = (dir: string) =>
+  assertFolderArgument(dir, 'give the folder that holds (or is to hold) the checksum list');
 
 /** Reads dir/checksums.sha256 and verifies the folder against it. */
 export async function verifyDirectory(

@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pinned } from '../checksum/digest-problem.js';
 import { OfflineError } from '../errors.js';
+import { assertFolderArgument } from '../fs/folder-argument.js';
 import { readIndex } from './cache-index.js';
 import {
   type CacheEntry,
@@ -25,6 +26,10 @@ import { ENCODING_FILES } from './registry.js';
 export async function verifyTiktokenCache(
   dir: string,
 ): Promise<{ verified: CachedFile[]; problems: OfflineError[] }> {
+  await assertFolderArgument(
+    dir,
+    'give the folder `offline tiktoken fetch --out` wrote, or TIKTOKEN_CACHE_DIR',
+  );
   const listed = await readIndex(dir);
   const present = new Set(await readdir(dir));
   const verified: CachedFile[] = [];

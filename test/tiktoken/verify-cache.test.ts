@@ -110,4 +110,22 @@ describe('verifyTiktokenCache without a usable index', () => {
     expect(verified.code).toBe(3);
     expect((verified.json as { error: { code: string } }).error.code).toBe('EMANIFEST');
   });
+
+  it('exits 2 with EUSAGE naming a folder that is not there, or a file given as the folder', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'notes.txt');
+    await writeFile(file, 'x');
+    for (const [given, why] of [
+      [path.join(dir, 'nope'), 'no such folder'],
+      [file, 'not a folder'],
+    ] as const) {
+      const verified = await runCli(['tiktoken', 'verify', given, '--json']);
+      expect(verified.code, verified.stderr).toBe(2);
+      expect((verified.json as { error: unknown }).error).toMatchObject({
+        code: 'EUSAGE',
+        file: given,
+        message: `${given}: ${why}`,
+      });
+    }
+  });
 });
