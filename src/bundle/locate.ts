@@ -19,6 +19,8 @@ export interface BundleLocation {
   compression: Compression;
   /** With `leadingParts`: the parts from the first missing one on (not in `parts`); otherwise empty. */
   absent: string[];
+  /** The bytes a read takes from the media: the sizes of `parts` added up; undefined for a folder. */
+  bytes?: number;
 }
 
 export interface LocateOptions {
@@ -66,14 +68,16 @@ export async function locateBundle(input: string, options: LocateOptions = {}): 
   const names = expected.size > 0 ? [...expected.keys()].sort() : await namesOnDisk(dir, archiveName);
   const parts: string[] = [];
   const absent: string[] = [];
+  let bytes = 0;
   for (const [index, name] of names.entries()) {
-    const missing = await missingBefore(dir, name, parts.length + 1, archiveName, expected);
-    if (missing) {
-      if (!options.leadingParts || parts.length === 0) throw missing;
-      absent.push(...new Set([missing.file as string, ...names.slice(index)]));
+    const found = await partAt(dir, name, parts.length + 1, archiveName, expected);
+    if (found instanceof OfflineError) {
+      if (!options.leadingParts || parts.length === 0) throw found;
+      absent.push(...new Set([found.file as string, ...names.slice(index)]));
       break;
     }
     parts.push(path.join(dir, name));
+    bytes += found;
   }
   return {
     kind: 'archive',
@@ -84,26 +88,28 @@ export async function locateBundle(input: string, options: LocateOptions = {}): 
     ...(sidecarText !== undefined && { sidecar: sidecarPath }),
     compression: await compressionOf(parts[0] as string),
     absent,
+    bytes,
   };
 }
 
 /**
- * The part missing at this place in the order, if any: `name` itself (listed by the sidecar but not here, with
- * its expected sha256), or the part numbered before it (a gap in the numbering).
+ * The size of part `name`, or the part missing at this place in the order: `name` itself (listed by the
+ * sidecar but not here, with its expected sha256), or the part numbered before it (a gap in the numbering).
  */
-async function missingBefore(
+async function partAt(
   dir: string,
   name: string,
   number: number,
   archiveName: string,
   expected: ReadonlyMap<string, string>,
-): Promise<OfflineError | undefined> {
+): Promise<OfflineError | number> {
   const numbered = PART.exec(name)?.[2];
   if (numbered !== undefined && Number(numbered) !== number) {
     const gap = `${archiveName}.part${String(number).padStart(numbered.length, '0')}`;
     return new OfflineError('EMISSING', `${gap}: missing; copy it again`, { file: gap });
   }
-  if ((await stat(path.join(dir, name)).catch(() => undefined))?.isFile()) return undefined;
+  const info = await stat(path.join(dir, name)).catch(() => undefined);
+  if (info?.isFile()) return info.size;
   return new OfflineError('EMISSING', `${name}: missing from ${dir}; copy it again`, {
     file: name,
     expected: expected.get(name) ?? 'the file',
@@ -155,11 +161,4 @@ async function compressionOf(file: string): Promise<Compression> {
   } finally {
     await handle.close();
   }
-}
-
-/** The bytes a read of the bundle takes from the media: its archive or parts; undefined for a folder. */
-export async function mediaBytes(location: BundleLocation): Promise<number | undefined> {
-  if (location.kind === 'folder') return undefined;
-  const sizes = await Promise.all(location.parts.map((part) => stat(part).then((s) => s.size)));
-  return sizes.reduce((sum, size) => sum + size, 0);
 }

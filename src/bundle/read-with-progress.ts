@@ -1,5 +1,5 @@
 import type { ProgressFactory } from '../cli/progress-line.js';
-import { type BundleLocation, mediaBytes } from './locate.js';
+import type { BundleLocation } from './locate.js';
 import { type BundleReadHandler, type BundleReadResult, type ReadOptions, readBundle } from './reader.js';
 
 /**
@@ -12,7 +12,7 @@ export async function readBundleWithProgress(
   handler: BundleReadHandler = {},
   options: Omit<ReadOptions, 'onBytes'> = {},
 ): Promise<BundleReadResult> {
-  const line = progress?.(location.archiveName, await mediaBytes(location));
+  const line = progress?.(location.archiveName, location.bytes);
   if (!line) return readBundle(location, handler, options);
   try {
     return await readBundle(location, handler, { ...options, onBytes: (bytes) => line.update(bytes) });

@@ -4,6 +4,7 @@ import type { BuildCacheEntry } from '../bundle/manifest.js';
 import type { DockerEngine } from '../docker/engine.js';
 import { toPosix } from '../fs/safe-path.js';
 import { buildService } from './build.js';
+import { stagesBuilt } from './dockerfile-stages.js';
 import { withTag } from './options.js';
 import type { PlannedBuild } from './plan.js';
 
@@ -41,7 +42,7 @@ export async function tagStageImages(
   const entries: BuildCacheEntry[] = [];
   for (const planned of builds) {
     const stages: BuildCacheEntry['stages'] = [];
-    const reached = reachedStages(planned);
+    const reached = stagesBuilt(planned.dockerfile.stages, planned.build.target);
     const recorded = built[planned.service] ?? [];
     const named = reached.flatMap((stage, index) => (stage.name ? [{ name: stage.name, index }] : []));
     for (const { name: target, index } of named) {
@@ -72,14 +73,6 @@ export async function tagStageImages(
     });
   }
   return entries;
-}
-
-/** The Dockerfile's stages the service's build runs: all of them, or those up to its target. */
-function reachedStages(planned: PlannedBuild) {
-  const { stages } = planned.dockerfile;
-  const target = planned.build.target?.toLowerCase();
-  const last = target === undefined ? -1 : stages.findIndex((s) => s.name === target);
-  return last < 0 ? stages : stages.slice(0, last + 1);
 }
 
 /** Tags the image a build's output named; its full ID, or undefined when the engine no longer has it. */

@@ -97,3 +97,12 @@ export function parseDockerfile(
   }
   return { stages, bases: [...bases].sort(), args: [...args] };
 }
+
+/**
+ * The stages a classic build of the Dockerfile runs, in order: every one up to `target` (all of them without
+ * one), used or not; none when no stage has that name (the build fails).
+ */
+export function stagesBuilt(stages: readonly DockerfileStage[], target?: string): DockerfileStage[] {
+  if (target === undefined) return [...stages];
+  return stages.slice(0, stages.findIndex((s) => s.name === target.toLowerCase()) + 1);
+}

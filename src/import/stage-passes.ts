@@ -1,7 +1,7 @@
 import { BuildStepRecorder } from '../docker/build-steps.js';
 import type { BuildOptions, DockerEngine } from '../docker/engine.js';
 import { buildContextStream } from '../export/build-context.js';
-import { parseDockerfile } from '../export/dockerfile-stages.js';
+import { parseDockerfile, stagesBuilt } from '../export/dockerfile-stages.js';
 
 /**
  * Why a multi-stage rebuild goes in passes. The classic builder's cachefrom cache (moby image/cache), made
@@ -17,10 +17,9 @@ import { parseDockerfile } from '../export/dockerfile-stages.js';
 
 /** The named stages built on their own before the service's build: those before the stage it ends in. */
 export function stagePassTargets(dockerfile: string, target?: string): string[] {
-  const stages = parseDockerfile(dockerfile).stages;
-  const end =
-    target === undefined ? stages.length - 1 : stages.findIndex((s) => s.name === target.toLowerCase());
-  const names = stages.slice(0, Math.max(end, 0)).flatMap((s) => (s.name ? [s.name] : []));
+  // Every stage the build runs but its last.
+  const before = stagesBuilt(parseDockerfile(dockerfile).stages, target).slice(0, -1);
+  const names = before.flatMap((s) => (s.name ? [s.name] : []));
   return [...new Set(names)];
 }
 
