@@ -2,30 +2,19 @@
 // `sha256sum -c` against `offline checksum verify` (the built CLI, `node dist/offline.mjs`) on the same folder,
 // alternating them so both see the same warm page cache, and prints the ratio of the medians (target <= 1.10).
 
-import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CHECKSUMS_FILE } from '../src/checksum/directory.js';
 import { buildCli, builtCli } from './lib/cli.js';
 import { type Measured, measure, median, report } from './lib/measure.js';
+import { writeRandomFile } from './lib/random-file.js';
 import type { Benchmark } from './run.js';
 
 const MiB = 1024 * 1024;
 const FILE_SIZE = 1024 * MiB;
 const ROUNDS = 3;
 const cli = builtCli;
-
-async function writeRandomFile(file: string, bytes: number): Promise<void> {
-  const out = createWriteStream(file);
-  for (let written = 0; written < bytes; written += MiB) {
-    if (!out.write(randomBytes(Math.min(MiB, bytes - written)))) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-}
 
 async function run(): Promise<void> {
   buildCli();

@@ -15,6 +15,7 @@ const benchmarks: Benchmark[] = [
   (await import('./tiktoken.bench.js')).tiktokenBench,
   (await import('./push.bench.js')).pushBench,
   (await import('./save-write.bench.js')).saveWriteBench,
+  (await import('./rebuild.bench.js')).rebuildBench,
 ];
 
 const filters = process.argv.slice(2);

@@ -30,6 +30,7 @@ function engineError(what: string, error: unknown): OfflineError {
 
 function toImageInfo(raw: Dockerode.ImageInspectInfo): ImageInfo {
   const variant = (raw as { Variant?: string }).Variant;
+  const onBuild = raw.Config?.OnBuild ?? [];
   return {
     id: raw.Id,
     repoTags: (raw.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
@@ -38,6 +39,7 @@ function toImageInfo(raw: Dockerode.ImageInspectInfo): ImageInfo {
     ...(variant ? { variant } : {}),
     size: raw.Size,
     labels: raw.Config?.Labels ?? {},
+    ...(onBuild.length > 0 && { onBuild }),
   };
 }
 

@@ -60,6 +60,8 @@ export interface ImageInfo {
   size: number;
   /** Labels from the image config. */
   labels: Record<string, string>;
+  /** The image's ONBUILD triggers (what a build FROM it runs first), when it has any; only from inspectImage. */
+  onBuild?: string[];
 }
 
 export interface BuildOptions {

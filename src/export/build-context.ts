@@ -4,14 +4,38 @@ import * as tar from 'tar';
 import { toPosix } from '../fs/safe-path.js';
 import { readDockerignore, sentToEngine } from './dockerignore.js';
 
+/** Whether an entry of a build context (a POSIX path relative to it) goes to the engine; a folder: is entered. */
+export type ContextFilter = (relative: string, directory: boolean) => boolean;
+
 /**
- * The build context as a tar stream, built while it is sent: every file under `context` except what its
- * .dockerignore leaves out. The Dockerfile and .dockerignore always go, as the docker CLI sends them, even when
- * the .dockerignore leaves out the folder the Dockerfile sits in.
+ * What of `context` goes to the engine: what its .dockerignore keeps, and always the Dockerfile and the
+ * .dockerignore, as the docker CLI sends them, even when the .dockerignore leaves out the folder the Dockerfile
+ * sits in. With `keep`, only what it keeps of that (the Dockerfile and .dockerignore still go).
  */
-export async function buildContextStream(context: string, dockerfile: string): Promise<Readable> {
+export async function contextFilter(
+  context: string,
+  dockerfile: string,
+  keep?: ContextFilter,
+): Promise<ContextFilter> {
   const rules = await readDockerignore(context);
-  const sent = sentToEngine(rules, toPosix(path.relative(context, path.resolve(context, dockerfile))));
+  const file = toPosix(path.relative(context, path.resolve(context, dockerfile)));
+  const sent = sentToEngine(rules, file);
+  if (!keep) return sent;
+  return (relative, directory) =>
+    sent(relative, directory) &&
+    (relative === '.dockerignore' ||
+      relative === file ||
+      (directory && file.startsWith(`${relative}/`)) ||
+      keep(relative, directory));
+}
+
+/** The build context as a tar stream, built while it is sent: what contextFilter keeps of `context`. */
+export async function buildContextStream(
+  context: string,
+  dockerfile: string,
+  keep?: ContextFilter,
+): Promise<Readable> {
+  const sent = await contextFilter(context, dockerfile, keep);
   const stream = tar.c(
     {
       cwd: context,

@@ -17,7 +17,7 @@ export interface DockerfileInfo {
 }
 
 /** Joins backslash-continued lines and drops comments and blank lines. */
-function logicalLines(text: string): string[] {
+export function logicalLines(text: string): string[] {
   const lines: string[] = [];
   let current = '';
   for (const raw of text.split(/\r?\n/)) {

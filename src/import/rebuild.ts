@@ -98,13 +98,25 @@ export async function runRebuild(
   const { args, used } = mergeBuildArgs(cache.args, options.buildArgs);
   const text = await readFile(dockerfile, 'utf8');
   warnAboutGivenArgs(text, dockerfile, options.buildArgs ?? [], hooks.onWarning);
-  const { refs: cacheFrom, stageImages } = await cacheImages(engine, cache, service.image, hooks.onWarning);
+  const {
+    refs: cacheFrom,
+    stageImages,
+    onBuildBases,
+  } = await cacheImages(engine, cache, service.image, hooks.onWarning);
   const previous = await engine.inspectImage(service.image);
   const buildArgs = Object.keys(args).length > 0 ? args : undefined;
   const passed = await runStagePasses(
     engine,
     stagePassTargets(text, cache.target),
-    { context, dockerfile: cache.dockerfile, ...(buildArgs && { buildArgs }), cacheFrom, stageImages },
+    {
+      context,
+      dockerfile: cache.dockerfile,
+      dockerfileText: text,
+      onBuildBases,
+      ...(buildArgs && { buildArgs }),
+      cacheFrom,
+      stageImages,
+    },
     hooks.onLine,
   );
   const recorder = new BuildStepRecorder();
@@ -184,16 +196,20 @@ const RELOAD_HINT = 're-run `offline import` of this bundle to load its build ca
  * The service's current image when present, the cache's stage images and FROM bases, in the order the
  * service's build gets them (its current image first: its last stage's steps are there). The bases must be
  * there (the build does not pull); a stage image that is gone (say, after `docker image prune -a`) is only
- * left out with a warning: the build runs that stage's steps again, or does not need it at all.
+ * left out with a warning: the build runs that stage's steps again, or does not need it at all. Also the bases
+ * with ONBUILD triggers, for which the stage passes send the whole context.
  */
 async function cacheImages(
   engine: DockerEngine,
   cache: BuildCacheEntry,
   image: string,
   onWarning?: (message: string) => void,
-): Promise<{ refs: string[]; stageImages: Map<string, string> }> {
+): Promise<{ refs: string[]; stageImages: Map<string, string>; onBuildBases: string[] }> {
+  const onBuildBases: string[] = [];
   for (const base of cache.bases) {
-    if (!(await engine.inspectImage(base))) {
+    const info = await engine.inspectImage(base);
+    if (info?.onBuild) onBuildBases.push(base);
+    if (!info) {
       throw new OfflineError('EMISSING', `${base}: FROM base image of the build not in the engine`, {
         file: base,
         hint: RELOAD_HINT,
@@ -214,5 +230,5 @@ async function cacheImages(
     }
   }
   refs.push(...cache.bases);
-  return { refs: unique(refs), stageImages };
+  return { refs: unique(refs), stageImages, onBuildBases };
 }

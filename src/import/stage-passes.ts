@@ -2,6 +2,7 @@ import { BuildStepRecorder } from '../docker/build-steps.js';
 import type { BuildOptions, DockerEngine } from '../docker/engine.js';
 import { buildContextStream } from '../export/build-context.js';
 import { parseDockerfile, stagesBuilt } from '../export/dockerfile-stages.js';
+import { type PassContextSent, passContext } from './pass-context.js';
 
 /**
  * Why a multi-stage rebuild goes in passes. The classic builder's cachefrom cache (moby image/cache), made
@@ -13,6 +14,7 @@ import { parseDockerfile, stagesBuilt } from '../export/dockerfile-stages.js';
  * Built on its own first, each earlier stage leaves an image per step; offered ahead of all else, each is one
  * entry more than its parent: steps shared between stages come from these, and a stage is tied only to its
  * own image (the service's current image for the last stage).
+ * A pass sends only the part of the build context its stages read (pass-context.ts).
  */
 
 /** The named stages built on their own before the service's build: those before the stage it ends in. */
@@ -30,6 +32,8 @@ export interface StagePass {
   cacheable: number;
   /** Steps the builder took from the cache, an image an earlier pass made by running a step not counted. */
   cached: number;
+  /** What of the build context the pass sent. */
+  context: PassContextSent;
 }
 
 export interface StagePassesResult {
@@ -43,6 +47,10 @@ export interface StagePassesResult {
 export interface StagePassBuild {
   context: string;
   dockerfile: string;
+  /** The Dockerfile's text (what each pass's stages read of the context is worked out from it). */
+  dockerfileText: string;
+  /** FROM bases with ONBUILD triggers: a pass then sends the whole context. */
+  onBuildBases?: readonly string[];
   buildArgs?: Record<string, string>;
   /** The cache images as the service's build gets them (the service image, stage images, bases). */
   cacheFrom: readonly string[];
@@ -75,10 +83,17 @@ export async function runStagePasses(
       cacheFrom,
       pull: false,
     };
-    onLine?.(`Stage pass ${index + 1}/${targets.length}: ${target}`);
+    const context = await passContext(
+      build.context,
+      build.dockerfile,
+      build.dockerfileText,
+      target,
+      build.onBuildBases,
+    );
+    onLine?.(`Stage pass ${index + 1}/${targets.length}: ${target}, sending ${describeSent(context.sent)}`);
     const recorder = new BuildStepRecorder();
     await engine.buildImage(
-      await buildContextStream(build.context, build.dockerfile),
+      await buildContextStream(build.context, build.dockerfile, context.keep),
       options,
       recorder.listener(onLine),
     );
@@ -87,11 +102,23 @@ export async function runStagePasses(
       steps: recorder.steps.length,
       cacheable: recorder.cacheable(),
       cached: recorder.cachedExcept(built),
+      context: context.sent,
     });
     for (const id of recorder.images()) intermediates.add(id);
     for (const id of recorder.built()) built.add(id);
   }
   return { passes, intermediates: [...intermediates], built };
+}
+
+/**
+ * What a pass sends, in words: `3 file(s), 1.2 KiB, of the build context (what its stages copy: requirements.txt,
+ * vendor)`, or `the whole build context, because of <why>`.
+ */
+export function describeSent(sent: PassContextSent): string {
+  if ('whole' in sent) return `the whole build context, because of ${sent.whole}`;
+  const part = `${sent.files} file(s), ${(sent.bytes / 1024).toFixed(1)} KiB, of the build context`;
+  if (sent.sources.length === 0) return `${part} (its stages copy nothing from it)`;
+  return `${part} (what its stages copy: ${sent.sources.join(', ')})`;
 }
 
 export function unique(refs: readonly string[]): string[] {

@@ -1,27 +1,8 @@
-import type { Readable } from 'node:stream';
-import * as tar from 'tar';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildContextStream } from '../../src/export/build-context.js';
+import { filesIn } from '../support/context-files.js';
 import { removeImages, requireDocker, uniqueName } from '../support/docker.js';
 import { fileTree as layout } from './support/file-tree.js';
-
-/** The files (not folders) a context stream carries, sorted. */
-async function filesIn(stream: Readable): Promise<string[]> {
-  const names: string[] = [];
-  const parser = new tar.Parser({
-    onReadEntry: (entry) => {
-      if (entry.type === 'File') names.push(entry.path.replace(/^\.\//, ''));
-      entry.resume();
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    stream.on('error', reject);
-    parser.on('error', reject);
-    parser.on('end', () => resolve());
-    stream.pipe(parser);
-  });
-  return names.sort();
-}
 
 describe('build context stream', () => {
   const images: string[] = [];

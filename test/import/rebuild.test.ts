@@ -1,4 +1,4 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BundleManifest } from '../../src/bundle/manifest.js';
@@ -14,7 +14,7 @@ interface Rebuilt {
   steps: number;
   cacheable: number;
   cached: number;
-  stagePasses: { target: string; steps: number; cacheable: number; cached: number }[];
+  stagePasses: { target: string; steps: number; cacheable: number; cached: number; context: object }[];
 }
 
 describe('offline rebuild: a changed service rebuilt on the air-gapped host from the bundle build cache', () => {
@@ -60,8 +60,17 @@ describe('offline rebuild: a changed service rebuilt on the air-gapped host from
     const before = (await engine.inspectImage(image))?.id;
     const rebuilt = await rebuildJson();
     expect(rebuilt).toMatchObject({ steps: 12, cacheable: 9, cached: 9, previousId: before, id: before });
-    // The deps stage, built on its own first: its steps from the bundle's stage image.
-    expect(rebuilt.stagePasses).toEqual([{ target: 'deps', steps: 5, cacheable: 3, cached: 3 }]);
+    // The deps stage, built on its own first: its steps from the bundle's stage image. It copies nothing from
+    // the context, so only the Dockerfile went with it.
+    expect(rebuilt.stagePasses).toEqual([
+      {
+        target: 'deps',
+        steps: 5,
+        cacheable: 3,
+        cached: 3,
+        context: { sources: [], files: 1, bytes: (await stat(path.join(target, 'app/Dockerfile'))).size },
+      },
+    ]);
     expect(await randomIn(image)).toBe(originalRandom);
     expect(await stack.finalRandomIn(image)).toBe(stack.originalFinalRandom);
   });
@@ -85,6 +94,9 @@ describe('offline rebuild: a changed service rebuilt on the air-gapped host from
     expect(again.code, again.stderr.slice(-2000)).toBe(0);
     expect(again.stdout).toContain(
       `(${rebuilt.id.slice(7, 19)})\n  9 of 9 cacheable steps from the build cache (12 steps in all)\n`,
+    );
+    expect(again.stdout).toMatch(
+      /\n {2}stage deps built first: 3 of 3 cacheable steps from the cache; sent 1 file\(s\), 0\.\d KiB, of the build context \(its stages copy nothing from it\)\n/,
     );
   });
 

@@ -85,6 +85,7 @@ const BASE = 'offline-base/busybox:latest';
 const DEPS = 'offline-cache/demo/app:deps';
 const TEST = 'offline-cache/demo/app:test';
 const IMAGE = 'demo_app:latest';
+const DOCKERFILE = 'FROM busybox AS deps\nRUN a\nFROM deps AS test\nRUN b\nFROM deps\nRUN c\n';
 
 /** An imported target whose app has three stages (deps, test, the final one) and their cache images. */
 async function importedTarget(): Promise<string> {
@@ -109,10 +110,7 @@ async function importedTarget(): Promise<string> {
   await mkdir(path.join(target, '.offline'), { recursive: true });
   await writeFile(path.join(target, '.offline/manifest.json'), JSON.stringify(manifest));
   await mkdir(path.join(target, 'app'));
-  await writeFile(
-    path.join(target, 'app/Dockerfile'),
-    `FROM busybox AS deps\nRUN a\nFROM deps AS test\nRUN b\nFROM deps\nRUN c\n`,
-  );
+  await writeFile(path.join(target, 'app/Dockerfile'), DOCKERFILE);
   return target;
 }
 
@@ -196,9 +194,11 @@ describe('runRebuild of a multi-stage Dockerfile: stage passes, then the service
     ]);
     expect(builds[2]?.target).toBeUndefined();
     expect(result.cacheFrom).toEqual(cache);
+    // No stage copies anything from the context: each pass sent the Dockerfile alone.
+    const onlyDockerfile = { sources: [], files: 1, bytes: DOCKERFILE.length };
     expect(result.stagePasses).toEqual([
-      { target: 'deps', steps: 2, cacheable: 1, cached: 1 },
-      { target: 'test', steps: 4, cacheable: 2, cached: 1 },
+      { target: 'deps', steps: 2, cacheable: 1, cached: 1, context: onlyDockerfile },
+      { target: 'test', steps: 4, cacheable: 2, cached: 1, context: onlyDockerfile },
     ]);
     // RUN b "from the cache" in the service build is the image the test pass made by running it: not counted.
     expect(result).toMatchObject({ steps: 6, cacheable: 3, cached: 2 });

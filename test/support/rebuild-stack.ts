@@ -77,12 +77,22 @@ function removeLabelled(nonce: string): void {
   throw new Error(`images labelled ${nonce} could not all be removed: ${list().join(' ')}`);
 }
 
+export interface RebuildStackOptions {
+  /**
+   * The app's Dockerfile for a nonce (default: the one above). Its stages must write /deps-random and
+   * /final-random as that one does, and label every image with offline.test.rebuild=<nonce>.
+   */
+  dockerfile?: (nonce: string) => string;
+  /** The app's build context besides its Dockerfile, by path under it (default: src/hello.txt). */
+  files?: Record<string, string>;
+}
+
 /**
  * The setup `offline rebuild` needs: a one-service stack with a multi-stage build, exported with
  * --build-cache on the connected host, every image of it then removed (an air-gapped host has none, nor any
  * builder intermediate), and the bundle imported into a target folder.
  */
-export async function importedRebuildStack(): Promise<ImportedRebuildStack> {
+export async function importedRebuildStack(options: RebuildStackOptions = {}): Promise<ImportedRebuildStack> {
   const { engine, baseImage } = await requireDocker();
   const nonce = uniqueName('rebuild');
   const stack = await mkdtemp(path.join(tmpdir(), 'offline-rebuild-'));
@@ -94,9 +104,14 @@ export async function importedRebuildStack(): Promise<ImportedRebuildStack> {
   const finalRandomIn = async (ref: string) =>
     (await engine.runContainer(ref, ['cat', '/final-random'])).output;
   try {
-    await mkdir(path.join(stack, 'app/src'), { recursive: true });
-    await writeFile(path.join(stack, 'app/Dockerfile'), dockerfile(nonce));
-    await writeFile(path.join(stack, 'app/src/hello.txt'), 'version 1\n');
+    const files = options.files ?? { 'src/hello.txt': 'version 1\n' };
+    for (const [name, text] of Object.entries({
+      ...files,
+      Dockerfile: (options.dockerfile ?? dockerfile)(nonce),
+    })) {
+      await mkdir(path.dirname(path.join(stack, 'app', name)), { recursive: true });
+      await writeFile(path.join(stack, 'app', name), text);
+    }
     await writeFile(
       path.join(stack, 'docker-compose.yml'),
       `services:\n  app:\n    build:\n      context: ./app\n      args:\n        BASE: ${baseImage}\n        NONCE: ${nonce}\n`,

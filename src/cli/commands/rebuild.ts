@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { connectDocker } from '../../docker/connect.js';
 import { type BuildArgUsed, parseBuildArgs } from '../../import/build-args.js';
 import { runRebuild } from '../../import/rebuild.js';
+import { describeSent } from '../../import/stage-passes.js';
 import { action } from '../run.js';
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -70,6 +71,10 @@ export function registerRebuild(program: Command): void {
             summary: [
               `rebuilt ${result.service} as ${result.image} (${result.id.slice(7, 19)})`,
               `  ${result.cached} of ${result.cacheable} cacheable steps from the build cache (${result.steps} steps in all)`,
+              ...result.stagePasses.map(
+                (pass) =>
+                  `  stage ${pass.target} built first: ${pass.cached} of ${pass.cacheable} cacheable steps from the cache; sent ${describeSent(pass.context)}`,
+              ),
               ...describeArgs(result.buildArgs),
             ],
           };
