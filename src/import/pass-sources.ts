@@ -32,7 +32,7 @@ export function passSources(dockerfile: string, target: string): PassSources {
       continue;
     }
     if (stage < 0 || (instruction !== 'COPY' && instruction !== 'ADD')) continue;
-    const read = lineSources(instruction, words);
+    const read = lineSources(instruction, line.slice(keyword.length).trim());
     if ('whole' in read) return { whole: `${read.whole} (${line})` };
     for (const source of read.sources) sources.add(source);
   }
@@ -49,11 +49,14 @@ function directives(dockerfile: string): string {
   return lines.join('\n');
 }
 
-/** The context sources of one COPY or ADD line (none for COPY --from, an ADD of a URL or git repository). */
-function lineSources(instruction: string, words: string[]): PassSources {
-  const flags = words.filter((w) => w.startsWith('--'));
-  if (flags.some((f) => f.toLowerCase().startsWith('--from='))) return { sources: [] };
-  const rest = words.slice(flags.length).join(' ');
+/**
+ * The context sources of one COPY or ADD line, given what follows the instruction (none for COPY --from, nor
+ * for an ADD of a URL or git repository).
+ */
+function lineSources(instruction: string, text: string): PassSources {
+  const flagText = /^(?:--\S+\s+)*/.exec(text)?.[0] ?? '';
+  if (/(^|\s)--from=/i.test(flagText)) return { sources: [] };
+  const rest = text.slice(flagText.length);
   if (rest.includes('<<')) return { whole: 'a heredoc' };
   let args: string[];
   if (rest.startsWith('[')) {

@@ -60,6 +60,12 @@ describe('passSources: what of the context the stages up to a target read', () =
     expect(passSources('FROM x AS a\n# escape=`\nCOPY a.txt /a\n', 'a')).toEqual({ sources: ['a.txt'] });
   });
 
+  it('a JSON form keeps its spaces', () => {
+    expect(passSources('FROM x AS a\nCOPY --chown=1:1 ["my  notes.txt", "/d/"]\n', 'a')).toEqual({
+      sources: ['my  notes.txt'],
+    });
+  });
+
   it('continued lines are one instruction', () => {
     expect(passSources('FROM x AS a\nCOPY a.txt \\\n  b.txt /d/\n', 'a')).toEqual({
       sources: ['a.txt', 'b.txt'],
