@@ -43,11 +43,13 @@ export async function passContext(
     for await (const entry of await opendir(dir)) {
       const absolute = path.join(dir, entry.name);
       const relative = toPosix(path.relative(context, absolute));
-      if (!sent(relative, entry.isDirectory())) continue;
-      if (entry.isSymbolicLink()) return relative;
+      // A link may stand for a folder on the way to a source (conf -> /etc/app for COPY conf/app.ini).
+      const link = entry.isSymbolicLink();
+      if (!sent(relative, entry.isDirectory()) && !(link && sent(relative, true))) continue;
+      if (link) return relative;
       if (entry.isDirectory()) {
-        const link = await visit(absolute);
-        if (link !== undefined) return link;
+        const inside = await visit(absolute);
+        if (inside !== undefined) return inside;
       } else {
         files++;
         bytes += (await lstat(absolute)).size;

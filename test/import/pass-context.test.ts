@@ -49,6 +49,15 @@ describe('passContext: what a stage pass sends of the build context', () => {
     expect(pass).toEqual({ sent: { whole: 'a symbolic link among what the stages read: vendor/app.py' } });
   });
 
+  it('the whole context when a link is a folder on the way to a source', async () => {
+    const dir = await context();
+    const text = 'FROM busybox AS deps\nCOPY conf/app.ini /etc/\nFROM deps\n';
+    await symlink('src', path.join(dir, 'conf'));
+    expect((await passContext(dir, 'docker/Dockerfile', text, 'deps')).sent).toEqual({
+      whole: 'a symbolic link among what the stages read: conf',
+    });
+  });
+
   it('a link elsewhere in the context, or one the .dockerignore leaves out, does not matter', async () => {
     const dir = await context();
     await symlink('app.py', path.join(dir, 'src/link.py'));
