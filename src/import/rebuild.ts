@@ -6,6 +6,7 @@ import { BuildStepRecorder } from '../docker/build-steps.js';
 import type { DockerEngine } from '../docker/engine.js';
 import { OfflineError } from '../errors.js';
 import { buildContextStream } from '../export/build-context.js';
+import { assertFolderArgument } from '../fs/folder-argument.js';
 import { type BuildArgUsed, type GivenBuildArg, mergeBuildArgs } from './build-args.js';
 import { declaredArgs } from './dockerfile-args.js';
 import { runStagePasses, type StagePass, stagePassTargets, unique } from './stage-passes.js';
@@ -89,6 +90,9 @@ export async function runRebuild(
     );
   }
   const context = path.resolve(options.context ?? importedContext(options.target, cache));
+  if (options.context !== undefined) {
+    await assertFolderArgument(context, "give --context the folder holding the service's changed source");
+  }
   const dockerfile = path.join(context, cache.dockerfile);
   if (!(await stat(dockerfile).catch(() => undefined))?.isFile()) {
     throw new OfflineError('EMISSING', `${dockerfile}: no Dockerfile in the build context`, {

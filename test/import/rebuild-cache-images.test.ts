@@ -95,4 +95,21 @@ describe('rebuild: which build cache images it needs', () => {
     expect((error as Error).message).toContain('not built from source');
     expect((error as Error).message).not.toContain('--build-cache');
   });
+
+  it('a --context that is not a folder is EUSAGE naming it, before any build', async () => {
+    const target = await importedTarget();
+    const { engine, builds } = fakeEngine([BASE, DEPS, UNUSED]);
+    const missing = path.join(target, 'nope');
+    await expect(runRebuild(engine, { service: 'app', target, context: missing })).rejects.toMatchObject({
+      code: 'EUSAGE',
+      file: missing,
+      message: `${missing}: no such folder`,
+    });
+    const file = path.join(target, 'app/Dockerfile');
+    await expect(runRebuild(engine, { service: 'app', target, context: file })).rejects.toMatchObject({
+      code: 'EUSAGE',
+      message: `${file}: not a folder`,
+    });
+    expect(builds).toEqual([]);
+  });
 });
