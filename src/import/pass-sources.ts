@@ -12,7 +12,7 @@ export type PassSources = { sources: string[] } | { whole: string };
  * The context sources of the stages a classic build with `target` runs (every stage up to it, as stagesBuilt).
  * A stage pass that sends only these gets the same COPY and ADD inputs, so the same cache answers: the builder
  * hashes only the files a source matches. Anything that may reach other files gives `whole`: a source that is
- * the context root or starts with a glob, one with a variable, an escape or a character class, a heredoc, an
+ * the context root (or `*`), one with a variable, an escape or a character class, a heredoc, an
  * ONBUILD line (its trigger runs in a later stage), an escape directive (lines would split otherwise).
  */
 export function passSources(dockerfile: string, target: string): PassSources {
@@ -77,7 +77,7 @@ function lineSources(instruction: string, text: string): PassSources {
     if (/[$\\[]/.test(source)) return { whole: `the source ${source}` };
     // As the builder resolves it: inside the context whatever its `..` and leading slash.
     const clean = path.posix.normalize(`/${source}`).slice(1).replace(/\/$/, '');
-    if (clean === '' || /[*?]/.test(clean.split('/')[0] ?? '')) return { whole: `the source ${source}` };
+    if (clean === '' || clean === '*') return { whole: `the source ${source}` };
     sources.push(clean);
   }
   return { sources };
