@@ -12,6 +12,8 @@ export interface BuildStep {
 }
 
 const STEP = /^Step \d+\/\d+ : (.*)$/;
+const IMAGE = /^---> ([0-9a-f]{12})$/;
+
 /**
  * The text of one build output event, trimmed and without the colour codes the engine wraps a RUN step's
  * stderr in (ESC[91m ... ESC[0m); undefined when nothing is left.
@@ -19,7 +21,6 @@ const STEP = /^Step \d+\/\d+ : (.*)$/;
 export function buildOutputLine(event: DockerStreamEvent): string | undefined {
   return event.stream === undefined ? undefined : stripVTControlCharacters(event.stream).trim() || undefined;
 }
-const IMAGE = /^---> ([0-9a-f]{12})$/;
 
 /**
  * Follows the classic builder's output lines (trimmed `stream` text) and records each step with the image it

@@ -29,13 +29,13 @@ export async function contextFilter(
       keep(relative, directory));
 }
 
-/** The build context as a tar stream, built while it is sent: what contextFilter keeps of `context`. */
-export async function buildContextStream(
-  context: string,
-  dockerfile: string,
-  keep?: ContextFilter,
-): Promise<Readable> {
-  const sent = await contextFilter(context, dockerfile, keep);
+/** The build context as a tar stream, built while it is sent: what its .dockerignore keeps (contextFilter). */
+export async function buildContextStream(context: string, dockerfile: string): Promise<Readable> {
+  return contextStream(context, await contextFilter(context, dockerfile));
+}
+
+/** The entries of `context` that `sent` keeps, as a tar stream built while it is sent. */
+export function contextStream(context: string, sent: ContextFilter): Readable {
   const stream = tar.c(
     {
       cwd: context,

@@ -6,6 +6,8 @@ export interface DockerfileStage {
   from: string;
   /** true when `from` names an earlier stage rather than an image. */
   fromStage: boolean;
+  /** The stage's lines after its FROM, continued lines joined, comments left out. */
+  instructions: string[];
 }
 
 export interface DockerfileInfo {
@@ -17,7 +19,7 @@ export interface DockerfileInfo {
 }
 
 /** Joins backslash-continued lines and drops comments and blank lines. */
-export function logicalLines(text: string): string[] {
+function logicalLines(text: string): string[] {
   const lines: string[] = [];
   let current = '';
   for (const raw of text.split(/\r?\n/)) {
@@ -86,9 +88,12 @@ export function parseDockerfile(
       const name = asIndex >= 0 ? words[asIndex + 1]?.toLowerCase() : undefined;
       const fromStage = stageNames.has(image.toLowerCase());
       if (!fromStage) addBase(image);
-      stages.push({ ...(name !== undefined && { name }), from: image, fromStage });
+      stages.push({ ...(name !== undefined && { name }), from: image, fromStage, instructions: [] });
       if (name) stageNames.add(name);
-    } else if (instruction === 'COPY') {
+      continue;
+    }
+    stages.at(-1)?.instructions.push(line);
+    if (instruction === 'COPY') {
       const from = rest.find((w) => w.startsWith('--from='))?.slice('--from='.length);
       if (from !== undefined && !/^\d+$/.test(from) && !stageNames.has(from.toLowerCase())) {
         addBase(substitute(from, vars));

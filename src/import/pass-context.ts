@@ -12,8 +12,8 @@ export type PassContextSent =
   | { whole: string };
 
 export interface PassContext {
-  /** What of the context to send; undefined: all of it. */
-  keep?: ContextFilter;
+  /** What of the context to send (contextStream): the .dockerignore applied, and for sources only what they read. */
+  filter: ContextFilter;
   sent: PassContextSent;
 }
 
@@ -32,11 +32,14 @@ export async function passContext(
   target: string,
   onBuildBases: readonly string[] = [],
 ): Promise<PassContext> {
-  if (onBuildBases.length > 0) return { sent: { whole: `ONBUILD triggers in ${onBuildBases.join(', ')}` } };
+  const whole = async (why: string) => ({
+    filter: await contextFilter(context, dockerfile),
+    sent: { whole: why },
+  });
+  if (onBuildBases.length > 0) return whole(`ONBUILD triggers in ${onBuildBases.join(', ')}`);
   const read = passSources(dockerfileText, target);
-  if ('whole' in read) return { sent: { whole: read.whole } };
-  const keep = sourceFilter(read.sources);
-  const sent = await contextFilter(context, dockerfile, keep);
+  if ('whole' in read) return whole(read.whole);
+  const sent = await contextFilter(context, dockerfile, sourceFilter(read.sources));
   let files = 0;
   let bytes = 0;
   async function visit(dir: string): Promise<string | undefined> {
@@ -58,6 +61,6 @@ export async function passContext(
     return undefined;
   }
   const link = await visit(context);
-  if (link !== undefined) return { sent: { whole: `a symbolic link among what the stages read: ${link}` } };
-  return { keep, sent: { sources: read.sources, files, bytes } };
+  if (link !== undefined) return whole(`a symbolic link among what the stages read: ${link}`);
+  return { filter: sent, sent: { sources: read.sources, files, bytes } };
 }

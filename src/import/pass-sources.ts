@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { logicalLines } from '../export/dockerfile-stages.js';
+import { parseDockerfile, stagesBuilt } from '../export/dockerfile-stages.js';
 
 /**
  * What of the build context the stages a pass builds read: the sources of their COPY and ADD lines (context-
@@ -9,7 +9,7 @@ import { logicalLines } from '../export/dockerfile-stages.js';
 export type PassSources = { sources: string[] } | { whole: string };
 
 /**
- * The context sources of the stages a classic build with `target` runs (every stage up to it, as stagesBuilt).
+ * The context sources of the stages a classic build with `target` runs (stagesBuilt: every stage up to it).
  * A stage pass that sends only these gets the same COPY and ADD inputs, so the same cache answers: the builder
  * hashes only the files a source matches. Anything that may reach other files gives `whole`: a source that is
  * the context root (or `*`), one with a variable, an escape or a character class, a heredoc, an
@@ -17,24 +17,19 @@ export type PassSources = { sources: string[] } | { whole: string };
  */
 export function passSources(dockerfile: string, target: string): PassSources {
   if (/^\s*#\s*escape\s*=/im.test(directives(dockerfile))) return { whole: 'an escape parser directive' };
+  const { stages } = parseDockerfile(dockerfile);
+  const onBuild = stages.flatMap((s) => s.instructions).find((line) => /^onbuild\s/i.test(line));
+  if (onBuild) return { whole: `ONBUILD in the Dockerfile (${onBuild})` };
   const sources = new Set<string>();
-  let stage = -1;
-  let lastStage = Number.POSITIVE_INFINITY;
-  for (const line of logicalLines(dockerfile)) {
-    const [keyword = '', ...words] = line.split(/\s+/);
-    const instruction = keyword.toUpperCase();
-    if (instruction === 'ONBUILD') return { whole: `ONBUILD in the Dockerfile (${line})` };
-    if (instruction === 'FROM') {
-      stage++;
-      if (stage > lastStage) break;
-      const asIndex = words.findIndex((w) => w.toUpperCase() === 'AS');
-      if (asIndex >= 0 && words[asIndex + 1]?.toLowerCase() === target.toLowerCase()) lastStage = stage;
-      continue;
+  for (const stage of stagesBuilt(stages, target)) {
+    for (const line of stage.instructions) {
+      const keyword = line.split(/\s/, 1)[0] ?? '';
+      const instruction = keyword.toUpperCase();
+      if (instruction !== 'COPY' && instruction !== 'ADD') continue;
+      const read = lineSources(instruction, line.slice(keyword.length).trim());
+      if ('whole' in read) return { whole: `${read.whole} (${line})` };
+      for (const source of read.sources) sources.add(source);
     }
-    if (stage < 0 || (instruction !== 'COPY' && instruction !== 'ADD')) continue;
-    const read = lineSources(instruction, line.slice(keyword.length).trim());
-    if ('whole' in read) return { whole: `${read.whole} (${line})` };
-    for (const source of read.sources) sources.add(source);
   }
   return { sources: [...sources].sort() };
 }

@@ -212,13 +212,13 @@ async function cacheImages(
   const onBuildBases: string[] = [];
   for (const base of cache.bases) {
     const info = await engine.inspectImage(base);
-    if (info?.onBuild) onBuildBases.push(base);
     if (!info) {
       throw new OfflineError('EMISSING', `${base}: FROM base image of the build not in the engine`, {
         file: base,
         hint: RELOAD_HINT,
       });
     }
+    if (info.onBuild) onBuildBases.push(base);
   }
   const refs: string[] = [];
   if (await engine.inspectImage(image)) refs.push(image);

@@ -1,6 +1,6 @@
 import { BuildStepRecorder } from '../docker/build-steps.js';
 import type { BuildOptions, DockerEngine } from '../docker/engine.js';
-import { buildContextStream } from '../export/build-context.js';
+import { contextStream } from '../export/build-context.js';
 import { parseDockerfile, stagesBuilt } from '../export/dockerfile-stages.js';
 import { type PassContextSent, passContext } from './pass-context.js';
 
@@ -92,11 +92,7 @@ export async function runStagePasses(
     );
     onLine?.(`Stage pass ${index + 1}/${targets.length}: ${target}, sending ${describeSent(context.sent)}`);
     const recorder = new BuildStepRecorder();
-    await engine.buildImage(
-      await buildContextStream(build.context, build.dockerfile, context.keep),
-      options,
-      recorder.listener(onLine),
-    );
+    await engine.buildImage(contextStream(build.context, context.filter), options, recorder.listener(onLine));
     passes.push({
       target,
       steps: recorder.steps.length,

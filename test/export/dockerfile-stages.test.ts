@@ -20,9 +20,23 @@ describe('parseDockerfile', () => {
     ].join('\n');
     const info = parseDockerfile(text, { NODE: '22' });
     expect(info.stages).toEqual([
-      { name: 'deps', from: 'docker.io/library/node:22', fromStage: false },
-      { name: 'build', from: 'deps', fromStage: true },
-      { from: 'scratch', fromStage: false },
+      {
+        name: 'deps',
+        from: 'docker.io/library/node:22',
+        fromStage: false,
+        instructions: ['RUN npm ci  --omit=dev'],
+      },
+      {
+        name: 'build',
+        from: 'deps',
+        fromStage: true,
+        instructions: ['COPY --from=tools:1 /bin/tool /bin/tool', 'COPY --from=0 /a /a'],
+      },
+      {
+        from: 'scratch',
+        fromStage: false,
+        instructions: ['COPY --from=build /app /app', 'COPY --from=$REGISTRY/x:1 /x /x'],
+      },
     ]);
     expect(info.bases).toEqual(['docker.io/library/node:22', 'docker.io/x:1', 'tools:1']);
     expect(info.args).toEqual(['REGISTRY', 'NODE']);

@@ -1,7 +1,7 @@
 import { symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildContextStream } from '../../src/export/build-context.js';
+import { buildContextStream, contextStream } from '../../src/export/build-context.js';
 import { passContext } from '../../src/import/pass-context.js';
 import { fileTree } from '../export/support/file-tree.js';
 import { filesIn } from '../support/context-files.js';
@@ -37,7 +37,7 @@ describe('passContext: what a stage pass sends of the build context', () => {
       files: sent.length,
       bytes: 'vendor/*.tmp\n'.length + DOCKERFILE.length + 'flask==3.0.0\n'.length + 'wheel'.length,
     });
-    expect(await filesIn(await buildContextStream(dir, 'docker/Dockerfile', pass.keep))).toEqual(sent);
+    expect(await filesIn(contextStream(dir, pass.filter))).toEqual(sent);
     // Without a filter, the whole context as before.
     expect(await filesIn(await buildContextStream(dir, 'docker/Dockerfile'))).toContain('src/model.bin');
   });
@@ -46,7 +46,8 @@ describe('passContext: what a stage pass sends of the build context', () => {
     const dir = await context();
     await symlink('../src/app.py', path.join(dir, 'vendor/app.py'));
     const pass = await passContext(dir, 'docker/Dockerfile', DOCKERFILE, 'deps');
-    expect(pass).toEqual({ sent: { whole: 'a symbolic link among what the stages read: vendor/app.py' } });
+    expect(pass.sent).toEqual({ whole: 'a symbolic link among what the stages read: vendor/app.py' });
+    expect(await filesIn(contextStream(dir, pass.filter))).toContain('src/model.bin');
   });
 
   it('the whole context when a link is a folder on the way to a source', async () => {
@@ -75,6 +76,10 @@ describe('passContext: what a stage pass sends of the build context', () => {
     });
     const copyAll = 'FROM busybox AS deps\nCOPY . /app\nFROM deps\n';
     const pass = await passContext(dir, 'docker/Dockerfile', copyAll, 'deps');
-    expect(pass).toEqual({ sent: { whole: 'the source . (COPY . /app)' } });
+    expect(pass.sent).toEqual({ whole: 'the source . (COPY . /app)' });
+    // The whole context, the .dockerignore still applied.
+    const whole = await filesIn(contextStream(dir, pass.filter));
+    expect(whole).toContain('src/model.bin');
+    expect(whole).not.toContain('vendor/b.tmp');
   });
 });

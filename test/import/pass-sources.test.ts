@@ -24,8 +24,10 @@ describe('passSources: what of the context the stages up to a target read', () =
     });
   });
 
-  it('the whole context when a stage it builds copies the context root (a target no stage names: every stage)', () => {
-    expect(passSources(DEPS_THEN_APP, 'nope')).toEqual({ whole: 'the source . (COPY . /app)' });
+  it('the whole context when a stage it builds copies the context root', () => {
+    expect(passSources(`${DEPS_THEN_APP}FROM deps AS lint\n`, 'lint')).toEqual({
+      whole: 'the source . (COPY . /app)',
+    });
   });
 
   it('sources as the builder resolves them: no leading ./ or /, .. kept inside the context, globs kept', () => {
