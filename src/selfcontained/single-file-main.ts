@@ -13,12 +13,13 @@ import { extractCli } from './embedded-cli.js';
 import { nodeTooOld } from './node-version.js';
 
 /**
- * A run this long may have had its start-up's bytecode dropped (a first import had), and its code cache would
- * be a poor one. The threshold is a choice: what was measured is a first import's cache, not where the loss
- * begins.
+ * When a run still going writes its code cache: V8 drops the bytecode of functions unused for a while when it
+ * collects garbage, and a first import of the benchmark bundle had lost most of its start-up's between 1.2 s
+ * (a cache of 693 KB) and 2.1 s (369 KB). Taken at 0.3, 0.6 and 1.2 s, its cache made re-imports as fast as a
+ * re-import's own cache did (293-306 ms against 354 ms, and 384 ms with the 2.1 s cache, about as slow as none:
+ * means of 20). Half a second leaves room for a machine that collects garbage sooner.
  */
-const LONG_RUN_MS = 2000;
-
+const CHECKPOINT_MS = 500;
 const tooOld = nodeTooOld(process.versions.node);
 if (tooOld !== undefined) {
   process.stderr.write(`error: ${tooOld}\n`);
@@ -36,16 +37,7 @@ const script = new vm.Script(source, {
   filename: file,
   ...(cachedData && { cachedData }),
 });
-if (cacheFile && (!cachedData || script.cachedDataRejected)) {
-  // Written when the command is done, so the cache also holds the functions it compiled on the way; but not
-  // after a long run. V8 drops the bytecode of functions unused for a while when it collects garbage, so the
-  // cache a first import wrote lacked most of start-up (372 KB against 625 KB after a re-import): re-imports of
-  // the bench bundle took 354 ms with it, 306 ms with a re-import's cache and 369 ms with none (medians of 11
-  // interleaved runs), and 392 ms against 315 ms with this rule in a second set. A later, shorter run writes it.
-  process.once('exit', () => {
-    if (performance.now() < LONG_RUN_MS) writeCodeCache(cacheFile, script.createCachedData());
-  });
-}
+if (cacheFile && (!cachedData || script.cachedDataRejected)) writeCacheOnce(cacheFile, script);
 const run = script.runInThisContext() as (
   exports: object,
   require: NodeJS.Require,
@@ -56,3 +48,20 @@ const run = script.runInThisContext() as (
 ) => void;
 const module = { exports: {} };
 run(module.exports, createRequire(import.meta.url), module, file, path.dirname(file), import.meta.url);
+
+/**
+ * Writes the cache once, with the functions compiled so far: at CHECKPOINT_MS into the run, or at its end if it
+ * ends sooner. The old rule, at the end of any run shorter than 2 s, let a run of 1.2-2 s write a cache that
+ * had already lost its start-up, kept until the next build; and a first import, too long to write one, left
+ * the first re-import to run without.
+ */
+function writeCacheOnce(file: string, compiled: vm.Script): void {
+  let written = false;
+  const write = () => {
+    if (written) return;
+    written = true;
+    writeCodeCache(file, compiled.createCachedData());
+  };
+  setTimeout(write, CHECKPOINT_MS).unref();
+  process.once('exit', write);
+}

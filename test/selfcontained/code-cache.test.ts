@@ -82,24 +82,35 @@ describe('embedCli / extractCli', () => {
   });
 });
 
-/** single-file-main.ts writes no cache after a run this long (its LONG_RUN_MS, not exported: the file is an entry). */
-const LONG_RUN_MS = 2000;
+/** When single-file-main.ts writes the cache of a run still going (its CHECKPOINT_MS, not exported: the file is an entry). */
+const CHECKPOINT_MS = 500;
 
 describe('offline.mjs runs through the code cache', () => {
   let bin: string;
   let work: string;
-  /** A preload that holds the process LONG_RUN_MS + 500 ms before the CLI starts: a long run on any machine. */
-  let slowStart: string;
+  /**
+   * A preload that keeps the process CHECKPOINT_MS + 1 s after the CLI is done, looks into the cache folder
+   * 0.5 s before it ends, and prints on stderr what it found there (each file with its mtime).
+   */
+  let lingering: string;
 
   beforeAll(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'offline-code-cache-'));
     // Inside the checkout, as `make build` places dist/offline.mjs.
     bin = path.join(repo, '.tmp', `code-cache-${process.pid}.mjs`);
     await buildImporter(bin, toolVersion());
-    slowStart = path.join(work, 'slow-start.cjs');
+    lingering = path.join(work, 'lingering.cjs');
     await writeFile(
-      slowStart,
-      `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${LONG_RUN_MS + 500});\n`,
+      lingering,
+      `const fs = require('node:fs'), path = require('node:path');
+const dir = process.env.OFFLINE_CODE_CACHE;
+setTimeout(() => {
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+  const seen = files.map((name) => ({ name, mtimeMs: fs.statSync(path.join(dir, name)).mtimeMs }));
+  process.stderr.write('while running: ' + JSON.stringify(seen) + '\\n');
+}, ${CHECKPOINT_MS + 500});
+setTimeout(() => {}, ${CHECKPOINT_MS + 1000});
+`,
     );
   }, 120_000);
 
@@ -117,23 +128,10 @@ describe('offline.mjs runs through the code cache', () => {
       })
     ).sort();
 
-  /**
-   * Runs offline.mjs until a run ends within LONG_RUN_MS as timed from here, hence within it inside too: only
-   * such a run writes the cache. Up to three tries, so that one run slowed by a busy machine is run again.
-   */
-  const shortRun = async (args: string[], env: NodeJS.ProcessEnv) => {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const started = performance.now();
-      const run = await runCli(args, { bin, env });
-      if (performance.now() - started < LONG_RUN_MS) return run;
-    }
-    throw new Error(`offline.mjs ${args.join(' ')} never ran in under ${LONG_RUN_MS} ms in three tries`);
-  };
-
   it('writes the cache when a command is done, then runs from it without writing again', async () => {
     const dir = path.join(work, 'first');
     const env = { OFFLINE_CODE_CACHE: dir };
-    const first = await shortRun(['--version'], env);
+    const first = await runCli(['--version'], { bin, env });
     expect(first).toMatchObject({ code: 0, stdout: `${toolVersion()}\n`, stderr: '' });
     const files = await cached(dir);
     expect(files).toEqual([expect.stringMatching(new RegExp(`-${runtime}-none\\.v8$`))]);
@@ -147,25 +145,34 @@ describe('offline.mjs runs through the code cache', () => {
     expect(await cached(dir)).toEqual(files);
   });
 
-  it('writes no cache after a run longer than 2 s, and does after a short one', async () => {
+  it('a run still going after 0.5 s writes its cache then, while it runs, and not again at its end', async () => {
     const dir = path.join(work, 'long');
-    const env = { OFFLINE_CODE_CACHE: dir };
-    const slow = { ...env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require=${slowStart}`.trim() };
-    const long = await runCli(['--version'], { bin, env: slow });
-    expect(long).toMatchObject({ code: 0, stdout: `${toolVersion()}\n`, stderr: '' });
-    expect(await cached(dir)).toEqual([]);
-    expect(await shortRun(['--version'], env)).toMatchObject({ code: 0, stdout: long.stdout });
-    expect(await cached(dir)).toEqual([expect.stringMatching(new RegExp(`-${runtime}-none\\.v8$`))]);
+    const env = {
+      OFFLINE_CODE_CACHE: dir,
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require=${lingering}`.trim(),
+    };
+    const run = await runCli(['--version'], { bin, env });
+    expect(run).toMatchObject({ code: 0, stdout: `${toolVersion()}\n` });
+    const seen = JSON.parse(run.stderr.replace(/^while running: /, '')) as {
+      name: string;
+      mtimeMs: number;
+    }[];
+    expect(seen).toEqual([
+      { name: expect.stringMatching(new RegExp(`-${runtime}-none\\.v8$`)), mtimeMs: expect.any(Number) },
+    ]);
+    const file = path.join(dir, seen[0]?.name as string);
+    expect((await stat(file)).mtimeMs).toBe(seen[0]?.mtimeMs);
+    expect((await stat(file)).size).toBeGreaterThan(10_000);
   });
 
   it('a cache V8 rejects (damaged, or from another build) is ignored and written anew', async () => {
     const dir = path.join(work, 'damaged');
     const env = { OFFLINE_CODE_CACHE: dir };
-    await shortRun(['--version'], env);
+    await runCli(['--version'], { bin, env });
     const file = path.join(dir, (await cached(dir))[0] as string);
     const garbage = Buffer.alloc(4096, 0x5a);
     await writeFile(file, garbage);
-    const run = await shortRun(['--version'], env);
+    const run = await runCli(['--version'], { bin, env });
     expect(run).toMatchObject({ code: 0, stdout: `${toolVersion()}\n`, stderr: '' });
     const rewritten = await readFile(file);
     expect(rewritten.equals(garbage)).toBe(false);
@@ -189,7 +196,7 @@ describe('offline.mjs runs through the code cache', () => {
     const aFile = path.join(work, 'a-file');
     await writeFile(aFile, 'not a folder\n');
     for (const setting of ['off', '/proc/offline-cannot-write-here', path.join(aFile, 'cache'), blocked]) {
-      const run = await shortRun(args, { OFFLINE_CODE_CACHE: setting });
+      const run = await runCli(args, { bin, env: { OFFLINE_CODE_CACHE: setting } });
       expect(run.code).toBe(fromSource.code);
       expect(run.json).toEqual(fromSource.json);
       expect(run.stderr).toBe(fromSource.stderr);
