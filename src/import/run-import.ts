@@ -142,7 +142,8 @@ export async function runImport(
       readArchives.add(result.stoppedBefore);
       output.info(`${result.stoppedBefore}: every image already present, not read`);
     }
-    if (!registry) await ensureImagesTagged(engine, m, readArchives);
+    if (!registry)
+      await ensureImagesTagged(engine, m, readArchives, loaded.length === 0 ? snapshot : undefined);
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const report = buildReport(m, location.archiveName, options.target, result.verified, [
       ...planned.values(),

@@ -11,6 +11,7 @@ import { tempDir } from '../support/temp-dir.js';
 
 let engine: DockerEngine;
 let web: string;
+let base: string;
 let project: string;
 const fixtures: Fixture[] = [];
 
@@ -52,6 +53,7 @@ function makeTar(files: Record<string, string>): Buffer {
 beforeAll(async () => {
   const docker = await requireDocker();
   engine = docker.engine;
+  base = docker.baseImage;
   project = uniqueName('imp');
   web = `offline-test/${project}-web:1`;
   await build(
@@ -107,13 +109,20 @@ describe('offline import', () => {
     expect(env).toMatch(/^SECRET_KEY=[0-9a-f]{64}$/m);
     expect(await readFile(path.join(target, 'docker-compose.yml'), 'utf8')).toBe(compose(web));
 
+    // The bundle's tag moved to another image in between: the image stays (untagged) and is not loaded again,
+    // and the second import, from the images it found at its start, points the tag back at it.
+    const webId = (await engine.inspectImage(web))?.id;
+    const colon = web.lastIndexOf(':');
+    await engine.tagImage(base, web.slice(0, colon), web.slice(colon + 1));
+    expect((await engine.inspectImage(web))?.id).not.toBe(webId);
     const second = await runCli(['import', fixture.archive, '--target', target, '--json']);
     expect(second.code, second.stderr).toBe(0);
     const again = (
       second.json as { report: { images: { loaded: string[]; skipped: string[] }; notRead?: string } }
     ).report;
-    expect(again.images.loaded).toEqual([]);
+    expect(again.images).toEqual({ loaded: [], skipped: [webId] });
     expect(again.notRead).toBe('images/images.tar');
+    expect((await engine.inspectImage(web))?.id).toBe(webId);
     expect(await readFile(path.join(target, '.env'), 'utf8')).toBe(env);
   });
 
