@@ -34,6 +34,11 @@ const VERSION = 'v1';
 const APPS = ['alpha', 'beta', 'gamma'];
 /** Rounds of the first-import comparison (each way once per round, alternating). */
 const ROUNDS = 5;
+/**
+ * Runs of each short measurement (a re-import, Node's start), of which the median counts. Three left the
+ * re-import's median anywhere in 0.26-0.40 s from run to run on this VM; each run takes about 0.3 s.
+ */
+const SHORT_RUNS = 7;
 const BASE_TAG = 'offline-bench/export-base:v1';
 // offline.mjs keeps V8's code cache in a folder of this run's own (made afresh with ROOT): every import here
 // then starts as on a host where this build of offline has run once, whatever ran it before on this machine.
@@ -122,11 +127,11 @@ async function run(): Promise<void> {
     );
     const plain = median(runs.plain);
     const first = median(runs.offline);
-    // A re-import takes well under a second, so it is the median of three (each into a fresh folder). Each
-    // starts after a `sync`, as every other way here does, so none starts with the first import's layer
+    // A re-import takes well under a second, so it is the median of SHORT_RUNS (each into a fresh folder).
+    // Each starts after a `sync`, as every other way here does, so none starts with the first import's layer
     // writes still to flush.
     const againRuns: Measured[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < SHORT_RUNS; i++) {
       await measureShell('sync');
       const run = await importInto(bundle, `again-${i}`);
       const loaded = (JSON.parse(run.stdout) as { report: { images: { loaded: string[] } } }).report.images;
@@ -135,16 +140,19 @@ async function run(): Promise<void> {
     }
     const again = median(againRuns);
     process.stderr.write(`runs: re-import ${againRuns.map((r) => r.seconds.toFixed(3)).join(' ')} s\n`);
-    const medianOfThree = async (run: (i: number) => Promise<Measured>) =>
-      median([await run(0), await run(1), await run(2)]);
-    const nodeAlone = await medianOfThree(() => measure('node', ['-e', '0']));
+    const medianOfShortRuns = async (run: (i: number) => Promise<Measured>) => {
+      const runs: Measured[] = [];
+      for (let i = 0; i < SHORT_RUNS; i++) runs.push(await run(i));
+      return median(runs);
+    };
+    const nodeAlone = await medianOfShortRuns(() => measure('node', ['-e', '0']));
     // A host may set NODE_EXTRA_CA_CERTS (this VM does, for its proxy): every Node process then reads and parses
     // that CA bundle at start-up, before any of offline's code runs. Measured without it too, for the record.
     const withoutExtraCa = { ...env, NODE_EXTRA_CA_CERTS: undefined };
     const extraCa = process.env.NODE_EXTRA_CA_CERTS
       ? {
-          node: await medianOfThree(() => measure('node', ['-e', '0'], { env: withoutExtraCa })),
-          again: await medianOfThree((i) =>
+          node: await medianOfShortRuns(() => measure('node', ['-e', '0'], { env: withoutExtraCa })),
+          again: await medianOfShortRuns((i) =>
             measure('node', [builtCli, 'import', bundle, '--target', path.join(ROOT, `again-ca-${i}`)], {
               env: withoutExtraCa,
             }),
