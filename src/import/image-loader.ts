@@ -54,7 +54,7 @@ export async function loadArchive(
  * elsewhere, or is missing because the image was skipped, is set). The engine's images are listed once (one
  * request, not one per image); an image missing from the list is inspected before it is called missing. When
  * this run loaded nothing, `found`, the list it took when it began, stands for the engine's images: a re-import
- * then asks the engine for no second list (one of 20-30 ms with 80 images on this VM, growing with their number).
+ * then asks the engine for no second list (15-25 ms with 80 images on this VM, and more with more images).
  */
 export async function ensureImagesTagged(
   engine: DockerEngine,

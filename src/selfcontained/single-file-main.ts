@@ -13,13 +13,14 @@ import { extractCli } from './embedded-cli.js';
 import { nodeTooOld } from './node-version.js';
 
 /**
- * When a run still going writes its code cache: V8 drops the bytecode of functions unused for a while when it
- * collects garbage, and a first import of the benchmark bundle had lost most of its start-up's between 1.2 s
- * (a cache of 693 KB) and 2.1 s (369 KB). Taken at 0.3, 0.6 and 1.2 s, its cache made re-imports as fast as a
- * re-import's own cache did (293-306 ms against 354 ms, and 384 ms with the 2.1 s cache, about as slow as none:
- * means of 20). Half a second leaves room for a machine that collects garbage sooner.
+ * How far into a run that is still going its code cache is written. V8 drops the bytecode of functions unused
+ * for a while when it collects garbage: a first import of the benchmark bundle had lost most of its start-up's
+ * between 1.2 s (a cache of 693 KB) and 2.1 s (369 KB). Its caches taken at 0.3 and 1.2 s made re-imports at
+ * least as fast as a re-import's own cache (293 and 306 ms against 354 ms; 384 ms with the one taken at 2.1 s,
+ * about as slow as none: means of 20). Half a second leaves room for a machine that collects garbage sooner.
  */
 const CHECKPOINT_MS = 500;
+
 const tooOld = nodeTooOld(process.versions.node);
 if (tooOld !== undefined) {
   process.stderr.write(`error: ${tooOld}\n`);
