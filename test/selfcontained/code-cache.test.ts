@@ -89,8 +89,9 @@ describe('offline.mjs runs through the code cache', () => {
   let bin: string;
   let work: string;
   /**
-   * A preload that keeps the process CHECKPOINT_MS + 1 s after the CLI is done, looks into the cache folder
-   * 0.5 s before it ends, and prints on stderr what it found there (each file with its mtime).
+   * A preload that keeps the process CHECKPOINT_MS + 2 s after it starts, looks into the cache folder 0.5 s
+   * before it ends, and prints on stderr what it found there (each file with its mtime). The CLI's own timer
+   * starts once offline.mjs has compiled it, later than the preload's: 1.5 s leaves room for a slow compile.
    */
   let lingering: string;
 
@@ -108,8 +109,8 @@ setTimeout(() => {
   const files = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
   const seen = files.map((name) => ({ name, mtimeMs: fs.statSync(path.join(dir, name)).mtimeMs }));
   process.stderr.write('while running: ' + JSON.stringify(seen) + '\\n');
-}, ${CHECKPOINT_MS + 500});
-setTimeout(() => {}, ${CHECKPOINT_MS + 1000});
+}, ${CHECKPOINT_MS + 1500});
+setTimeout(() => {}, ${CHECKPOINT_MS + 2000});
 `,
     );
   }, 120_000);
