@@ -13,11 +13,12 @@ import { extractCli } from './embedded-cli.js';
 import { nodeTooOld } from './node-version.js';
 
 /**
- * How far into a run that is still going its code cache is written. V8 drops the bytecode of functions unused
- * for a while when it collects garbage: a first import of the benchmark bundle had lost most of its start-up's
- * between 1.2 s (a cache of 693 KB) and 2.1 s (369 KB). Its caches taken at 0.3 and 1.2 s made re-imports at
- * least as fast as a re-import's own cache (293 and 306 ms against 354 ms; 384 ms with the one taken at 2.1 s,
- * about as slow as none: means of 20). Half a second leaves room for a machine that collects garbage sooner.
+ * How long after the CLI is compiled a run still going writes its code cache. V8 drops the bytecode of
+ * functions unused for a while when it collects garbage: a first import of the benchmark bundle had lost most
+ * of its start-up's between 1.2 s (a cache of 693 KB) and 2.1 s (369 KB). Its caches taken at 0.3 and 1.2 s
+ * made re-imports at least as fast as a re-import's own cache (293 and 306 ms against 354 ms; 384 ms with the
+ * one taken at 2.1 s, about as slow as none: means of 20). Half a second leaves room for a machine that
+ * collects garbage sooner.
  */
 const CHECKPOINT_MS = 500;
 
@@ -51,7 +52,7 @@ const module = { exports: {} };
 run(module.exports, createRequire(import.meta.url), module, file, path.dirname(file), import.meta.url);
 
 /**
- * Writes the cache once, with the functions compiled so far: at CHECKPOINT_MS into the run, or at its end if it
+ * Writes the cache once, with the functions compiled so far: CHECKPOINT_MS from now, or at the run's end if it
  * ends sooner. The old rule, at the end of any run shorter than 2 s, let a run of 1.2-2 s write a cache that
  * had already lost its start-up, kept until the next build; and a first import, too long to write one, left
  * the first re-import to run without.
