@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { BundleManifest } from '../bundle/manifest.js';
 import type { DockerEngine } from '../docker/engine.js';
 import { OfflineError } from '../errors.js';
-import type { ImageSnapshot } from './image-snapshot.js';
+import { type ImageSnapshot, tagsById } from './image-snapshot.js';
 import { inLoadOrder, loadInRequests } from './pipelined-load.js';
 
 export interface LoadOutcome {
@@ -63,7 +63,7 @@ export async function ensureImagesTagged(
   found?: ImageSnapshot,
 ): Promise<void> {
   const listed = found
-    ? imagesOf(found)
+    ? tagsById(found)
     : new Map((await engine.listImages()).map((i) => [i.id, i.repoTags]));
   for (const image of manifest.images.filter((i) => archives.has(i.archive))) {
     const repoTags = listed.get(image.id) ?? (await engine.inspectImage(image.id))?.repoTags;
@@ -80,13 +80,6 @@ export async function ensureImagesTagged(
       await engine.tagImage(image.id, tag.slice(0, colon), tag.slice(colon + 1));
     }
   }
-}
-
-/** image ID -> its tags, as the snapshot recorded them. */
-function imagesOf(snapshot: ImageSnapshot): Map<string, string[]> {
-  const images = new Map([...snapshot.ids].map((id) => [id, [] as string[]]));
-  for (const [tag, id] of snapshot.tags) images.get(id)?.push(tag);
-  return images;
 }
 
 /**

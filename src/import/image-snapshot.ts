@@ -25,6 +25,13 @@ function snapshotOf(images: ImageInfo[]): ImageSnapshot {
   return { ids: new Set(images.map((i) => i.id)), tags };
 }
 
+/** The snapshot the other way round: image ID -> its tags (none for an untagged image). */
+export function tagsById(snapshot: ImageSnapshot): Map<string, string[]> {
+  const images = new Map([...snapshot.ids].map((id) => [id, [] as string[]]));
+  for (const [tag, id] of snapshot.tags) images.get(id)?.push(tag);
+  return images;
+}
+
 /**
  * Puts the engine's images back as they were, for the images and tags this import can touch (the bundle's).
  * Removed (force, so their tags go too): every image not in `before` that has a bundle image's ID or carries

@@ -53,9 +53,9 @@ run(module.exports, createRequire(import.meta.url), module, file, path.dirname(f
 
 /**
  * Writes the cache once, with the functions compiled so far: CHECKPOINT_MS from now, or at the run's end if it
- * ends sooner. The old rule, at the end of any run shorter than 2 s, let a run of 1.2-2 s write a cache that
- * had already lost its start-up, kept until the next build; and a first import, too long to write one, left
- * the first re-import to run without.
+ * ends sooner. The old rule, at the end of any run shorter than 2 s, let a run that ended just under 2 s write
+ * a cache that may already have lost its start-up (a first import's had by 2.1 s), kept until the next build;
+ * and a first import, too long to write one, left the first re-import to run without.
  */
 function writeCacheOnce(file: string, compiled: vm.Script): void {
   let written = false;
