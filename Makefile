@@ -14,7 +14,6 @@ install: node_modules/.package-lock.json
 build: install
 	$(NPM) run --silent build
 	$(NPM) run --silent build:importer
-	@chmod +x dist/offline.mjs
 
 lint: install
 	npx biome check --error-on-warnings .

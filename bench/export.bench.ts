@@ -135,7 +135,7 @@ async function run(): Promise<void> {
   const engine = await connectDocker();
   const dir = await prepareExportStack(engine);
   buildCli();
-  const cli = ['node', builtCli];
+  const cli = [builtCli];
   const exportArgs = (out: string) => [
     ...cli.slice(1),
     'export',

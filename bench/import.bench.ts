@@ -16,8 +16,10 @@
 // zstd and uncompressed bundles' imports against plain, and the CPU time of each client process (offline
 // against the docker CLI; the engine's own work is the same for every way). Node's own start-up (`node -e 0`)
 // is printed beside the re-import: on a slow host it alone is several percent of a first import of this stack.
-// Where NODE_EXTRA_CA_CERTS is set (this VM sets it for its proxy), Node's start-up and the re-import are measured
-// without it too, with no verdict: Node parses that CA bundle at every start, before offline's code runs.
+// offline runs as the `offline` command does, dist/offline.mjs run as a program: its launcher starts Node
+// without NODE_EXTRA_CA_CERTS for import (src/selfcontained/launcher.ts). Where that is set (this VM sets it for
+// its proxy), the re-import run as `node offline.mjs`, whose Node parses that CA bundle, and `node -e 0` with it
+// are measured too, with no verdict.
 
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -69,7 +71,7 @@ async function run(): Promise<void> {
   await rm(ROOT, { recursive: true, force: true });
   await mkdir(ROOT, { recursive: true });
   const images = APPS.map((app) => `${NAME}_${app}:latest`);
-  const cli = (...args: string[]) => measure('node', [builtCli, ...args], { env });
+  const cli = (...args: string[]) => measure(builtCli, [...args], { env });
 
   // Not timed: the bundles, the plain save, the seed bundle, and the base kept aside to restore at the end.
   const exportBundle = async (compression: 'gzip' | 'zstd' | 'none', extension: string) => {
@@ -145,16 +147,19 @@ async function run(): Promise<void> {
       for (let i = 0; i < SHORT_RUNS; i++) runs.push(await run(i));
       return median(runs);
     };
-    const nodeAlone = await medianOfShortRuns(() => measure('node', ['-e', '0']));
-    // A host may set NODE_EXTRA_CA_CERTS (this VM does, for its proxy): every Node process then reads and parses
-    // that CA bundle at start-up, before any of offline's code runs. Measured without it too, for the record.
-    const withoutExtraCa = { ...env, NODE_EXTRA_CA_CERTS: undefined };
+    // Node's start as the `offline` bin's launcher starts it for import: without NODE_EXTRA_CA_CERTS, which a
+    // host may set (this VM does, for its proxy) and Node 20 parses at every start, before any script runs.
+    const nodeAlone = await medianOfShortRuns(() =>
+      measure('node', ['-e', '0'], { env: { NODE_EXTRA_CA_CERTS: undefined } }),
+    );
+    // Where it is set, `node offline.mjs import .` (as in a bundle's folder) gives it to Node: that way measured
+    // too, for the record.
     const extraCa = process.env.NODE_EXTRA_CA_CERTS
       ? {
-          node: await medianOfShortRuns(() => measure('node', ['-e', '0'], { env: withoutExtraCa })),
+          node: await medianOfShortRuns(() => measure('node', ['-e', '0'])),
           again: await medianOfShortRuns((i) =>
-            measure('node', [builtCli, 'import', bundle, '--target', path.join(ROOT, `again-ca-${i}`)], {
-              env: withoutExtraCa,
+            measure('node', [builtCli, 'import', bundle, '--target', path.join(ROOT, `again-node-${i}`)], {
+              env,
             }),
           ),
         }
@@ -202,7 +207,7 @@ async function run(): Promise<void> {
     );
     if (extraCa) {
       report(
-        're-import of an unchanged bundle, NODE_EXTRA_CA_CERTS unset (no verdict: the line above decides)',
+        're-import of an unchanged bundle run as `node offline.mjs`, Node given NODE_EXTRA_CA_CERTS (no verdict: the line above decides)',
         {
           first_s: first.seconds,
           again_s: extraCa.again.seconds,

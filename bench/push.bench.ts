@@ -43,8 +43,8 @@ async function run(): Promise<void> {
   try {
     const push = (prefix: string) =>
       measure(
-        'node',
-        [builtCli, 'push', bundleDir, '--registry', `${registry.host}/${prefix}`, '--insecure', '--json'],
+        builtCli,
+        ['push', bundleDir, '--registry', `${registry.host}/${prefix}`, '--insecure', '--json'],
         { env },
       );
     const offline = await push('offline');

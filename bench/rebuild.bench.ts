@@ -69,7 +69,7 @@ async function run(): Promise<void> {
     ]);
     const archive = (JSON.parse(exported.stdout) as { archive: string }).archive;
     const target = path.join(ROOT, 'target');
-    await measure('node', [builtCli, 'import', archive, '--target', target, '--json'], { env });
+    await measure(builtCli, ['import', archive, '--target', target, '--json'], { env });
     manifest = JSON.parse(
       await readFile(path.join(target, '.offline/manifest.json'), 'utf8'),
     ) as BundleManifest;
@@ -81,7 +81,7 @@ async function run(): Promise<void> {
       {
         plain: { run: () => measureShell(plainBuild) },
         offline: {
-          run: () => measure('node', [builtCli, 'rebuild', 'app', '--target', target, '--json'], { env }),
+          run: () => measure(builtCli, ['rebuild', 'app', '--target', target, '--json'], { env }),
         },
       },
       ROUNDS,

@@ -6,8 +6,9 @@ import { type Measured, measure } from './measure.js';
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
- * The built CLI, run as users run it (no tsx loader in the measured memory): the `offline` bin, dist/offline.mjs,
- * the same single file every bundle carries and the air-gapped host runs as `node offline.mjs`.
+ * The built CLI, run as users run the `offline` command (no tsx loader in the measured memory): dist/offline.mjs
+ * run as a program, through its launcher (src/selfcontained/launcher.ts). The same single file every bundle
+ * carries, which the air-gapped host runs as `./offline.mjs` or `node offline.mjs`.
  */
 export const builtCli = path.join(repo, 'dist/offline.mjs');
 
@@ -31,5 +32,5 @@ export async function exportStack(
 ): Promise<Measured> {
   const args = ['export', '-f', path.join(stack, 'docker-compose.yml'), '--name', bundle.name];
   args.push('--version', bundle.version, '--out', bundle.out, '--pull', 'never', '--force', '--json');
-  return measure('node', [builtCli, ...args, ...extra], { env });
+  return measure(builtCli, [...args, ...extra], { env });
 }

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OfflineError } from '../errors.js';
 import { importBuildTool } from './dev-import.js';
 import { embedCli } from './embedded-cli.js';
+import { launcherHead } from './launcher.js';
 
 /**
  * The repository root: two levels up from src/selfcontained or dist/selfcontained, one up from dist/offline.mjs
@@ -87,6 +88,8 @@ export type ImporterFormat = 'esm' | 'cjs';
  * is offline.mjs (`node offline.mjs import .`, and the `offline` bin): a small ES module
  * (single-file-main.ts) carrying the CLI as CommonJS source in a trailing comment (embedded-cli.ts), which it
  * compiles through V8's code cache.
+ * Its head is launcher.ts's: run as a program, sh starts Node on it, without NODE_EXTRA_CA_CERTS for the
+ * commands that never open a TLS connection.
  * 'cjs' feeds a Node single executable, whose main script must be CommonJS. Some modules stay out (see
  * LEFT_OUT). It builds from a checkout's source with esbuild, a devDependency: from source, from the tsc
  * build, or from dist/offline.mjs in a checkout; not from a copy of offline.mjs in a bundle, nor from the
@@ -130,7 +133,10 @@ export async function buildImporter(outFile: string, version: string, format: Im
     write: false,
     define: { OFFLINE_CLI_SOURCE_HASH: JSON.stringify(createHash('sha256').update(source).digest('hex')) },
   });
-  await writeFile(outFile, `${loader.outputFiles?.[0]?.text ?? ''}\n${embedCli(source)}`);
+  const loaderText = (loader.outputFiles?.[0]?.text ?? '').replace(/^#!.*\n/, '');
+  await writeFile(outFile, `${launcherHead()}${loaderText}\n${embedCli(source)}`);
+  // A program: the `offline` bin, and `./offline.mjs` in a bundle's folder, start through the launcher.
+  await chmod(outFile, 0o755);
 }
 
 /** The CLI's entry, its dependencies inlined but for the left-out modules and the build tools. */

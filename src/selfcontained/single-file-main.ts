@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // The entry of offline.mjs, the whole CLI in one file. The CLI itself is carried as CommonJS source in a
 // comment at the end of the file (embedded-cli.ts) and compiled through V8's code cache: Node 20 has no
 // compile cache for ES modules, and compiling the CLI (1.7 MB before it was minified) was most of the
