@@ -18,14 +18,32 @@ export interface DockerfileInfo {
   args: string[];
 }
 
-/** Joins backslash-continued lines and drops comments and blank lines. */
+/**
+ * The escape character of a Dockerfile: a backtick when its parser directives (the `# key=value` lines at its
+ * very top, before any blank line, other comment or instruction) say `escape=``, else a backslash.
+ */
+function escapeCharacter(lines: readonly string[]): string {
+  for (const line of lines) {
+    const directive = /^#\s*([A-Za-z]+)\s*=\s*(\S*)\s*$/.exec(line.trim());
+    if (!directive) break;
+    if (directive[1]?.toLowerCase() === 'escape') return directive[2] === '`' ? '`' : '\\';
+  }
+  return '\\';
+}
+
+/**
+ * Joins continued lines (ending in the escape character) and drops comments and blank lines, inside a
+ * continued instruction too, as the builder does.
+ */
 function logicalLines(text: string): string[] {
+  const raw = text.split(/\r?\n/);
+  const escape = escapeCharacter(raw);
   const lines: string[] = [];
   let current = '';
-  for (const raw of text.split(/\r?\n/)) {
-    const trimmed = raw.trim();
-    if (current === '' && (trimmed === '' || trimmed.startsWith('#'))) continue;
-    if (trimmed.endsWith('\\')) {
+  for (const line of raw) {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    if (trimmed.endsWith(escape)) {
       current += `${trimmed.slice(0, -1)} `;
       continue;
     }

@@ -49,6 +49,30 @@ describe('parseDockerfile', () => {
     expect(info.bases).toEqual(['busybox', 'busybox:1']);
   });
 
+  it('joins lines by the escape character its parser directive sets, and drops comments inside them', () => {
+    const backtick = [
+      '# syntax=docker/dockerfile:1',
+      '# Escape = `',
+      'FROM busybox AS build',
+      'COPY a.txt `',
+      '  # a comment inside the instruction',
+      '',
+      '  C:\\app\\',
+      'RUN echo \\',
+    ].join('\n');
+    expect(parseDockerfile(backtick).stages[0]?.instructions).toEqual([
+      'COPY a.txt  C:\\app\\',
+      'RUN echo \\',
+    ]);
+    // A directive is only one at the top: after a blank line, another comment or an instruction it is a comment.
+    for (const head of ['\n# escape=`', '# note\n# escape=`', 'FROM busybox\n# escape=`']) {
+      const info = parseDockerfile(
+        [head, 'FROM busybox AS b', 'RUN a \\', '  # c', '  b', 'RUN x `'].join('\n'),
+      );
+      expect(info.stages.at(-1)?.instructions).toEqual(['RUN a  b', 'RUN x `']);
+    }
+  });
+
   it('uses a :- default and leaves an ARG without default empty', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: Dockerfile syntax, not a JS template
     expect(parseDockerfile('ARG TAG\nFROM busybox:${TAG:-1.36}\n').bases).toEqual(['busybox:1.36']);
