@@ -37,13 +37,13 @@ function escapeCharacter(lines: readonly string[]): string {
  */
 function logicalLines(text: string): string[] {
   const raw = text.split(/\r?\n/);
-  const escape = escapeCharacter(raw);
+  const continuation = escapeCharacter(raw);
   const lines: string[] = [];
   let current = '';
   for (const line of raw) {
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) continue;
-    if (trimmed.endsWith(escape)) {
+    if (trimmed.endsWith(continuation)) {
       current += `${trimmed.slice(0, -1)} `;
       continue;
     }
