@@ -12,11 +12,10 @@ export type PassSources = { sources: string[] } | { whole: string };
  * The context sources of the stages a classic build with `target` runs (stagesBuilt: every stage up to it).
  * A stage pass that sends only these gets the same COPY and ADD inputs, so the same cache answers: the builder
  * hashes only the files a source matches. Anything that may reach other files gives `whole`: a source that is
- * the context root (or `*`), one with a variable, an escape or a character class, a heredoc, an
- * ONBUILD line (its trigger runs in a later stage), an escape directive (lines would split otherwise).
+ * the context root (or `*`), one with a variable, an escape (a backslash or, under an escape directive, a
+ * backtick) or a character class, a heredoc, an ONBUILD line (its trigger runs in a later stage).
  */
 export function passSources(dockerfile: string, target: string): PassSources {
-  if (/^\s*#\s*escape\s*=/im.test(directives(dockerfile))) return { whole: 'an escape parser directive' };
   const { stages } = parseDockerfile(dockerfile);
   const onBuild = stages.flatMap((s) => s.instructions).find((line) => /^onbuild\s/i.test(line));
   if (onBuild) return { whole: `ONBUILD in the Dockerfile (${onBuild})` };
@@ -32,16 +31,6 @@ export function passSources(dockerfile: string, target: string): PassSources {
     }
   }
   return { sources: [...sources].sort() };
-}
-
-/** The parser directives: the comment lines at the very top, before any instruction, blank line or other comment. */
-function directives(dockerfile: string): string {
-  const lines: string[] = [];
-  for (const line of dockerfile.split(/\r?\n/)) {
-    if (!/^\s*#\s*[a-z]+\s*=/i.test(line)) break;
-    lines.push(line);
-  }
-  return lines.join('\n');
 }
 
 /**
@@ -69,7 +58,7 @@ function lineSources(instruction: string, text: string): PassSources {
   const sources: string[] = [];
   for (const source of args.slice(0, -1)) {
     if (instruction === 'ADD' && /^([a-z][a-z0-9+.-]*:\/\/|git@)/i.test(source)) continue;
-    if (/[$\\[]/.test(source)) return { whole: `the source ${source}` };
+    if (/[$\\`[]/.test(source)) return { whole: `the source ${source}` };
     // As the builder resolves it: inside the context whatever its `..` and leading slash.
     const clean = path.posix.normalize(`/${source}`).slice(1).replace(/\/$/, '');
     if (clean === '' || clean === '*') return { whole: `the source ${source}` };

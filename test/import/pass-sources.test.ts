@@ -63,12 +63,16 @@ describe('passSources: what of the context the stages up to a target read', () =
     expect(result).toEqual({ whole: expect.stringContaining(why) });
   });
 
-  it('the whole context under an escape directive, which changes how lines continue', () => {
-    expect(passSources('# escape=`\nFROM x AS a\nCOPY a.txt /a\n', 'a')).toEqual({
-      whole: 'an escape parser directive',
+  it('sources under an escape directive, its continued lines joined; a source with a backtick is the whole context', () => {
+    const text = '# escape=`\nFROM x AS a\nCOPY a.txt `\n  # note\n  b.txt /a/\n';
+    expect(passSources(text, 'a')).toEqual({ sources: ['a.txt', 'b.txt'] });
+    expect(passSources('# escape=`\nFROM x AS a\nCOPY a` b.txt /a/\n', 'a')).toEqual({
+      whole: 'the source a` (COPY a` b.txt /a/)',
     });
-    // The same words after an instruction are only a comment.
-    expect(passSources('FROM x AS a\n# escape=`\nCOPY a.txt /a\n', 'a')).toEqual({ sources: ['a.txt'] });
+    // The same words after an instruction are only a comment: a backslash continues the line.
+    expect(passSources('FROM x AS a\n# escape=`\nCOPY a.txt \\\n  b.txt /a\n', 'a')).toEqual({
+      sources: ['a.txt', 'b.txt'],
+    });
   });
 
   it('a JSON form keeps its spaces', () => {
