@@ -132,9 +132,18 @@ export class SplitWriter extends Writable {
     return files;
   }
 
-  /** Removes every temp file this writer made. */
+  /**
+   * Removes every temp file this writer made. A part begun just before a failure may still be opening: its
+   * stream is closed first, or the open would create the file after it was removed.
+   */
   async discard(): Promise<void> {
-    this.current?.stream.destroy();
+    const stream = this.current?.stream;
+    if (stream && !stream.closed) {
+      await new Promise((resolve) => {
+        stream.once('close', resolve);
+        stream.destroy();
+      });
+    }
     const temps = [...this.done.map((p) => p.temp), ...(this.current ? [this.current.temp] : [])];
     await Promise.all(temps.map((temp) => rm(temp, { force: true })));
   }
