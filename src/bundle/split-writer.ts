@@ -139,8 +139,8 @@ export class SplitWriter extends Writable {
   async discard(): Promise<void> {
     const stream = this.current?.stream;
     if (stream && !stream.closed) {
-      await new Promise((resolve) => {
-        stream.once('close', resolve);
+      await new Promise<void>((resolve) => {
+        stream.once('close', () => resolve());
         stream.destroy();
       });
     }
