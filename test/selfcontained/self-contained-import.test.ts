@@ -206,16 +206,13 @@ describe('node offline.mjs import . (Node only, no node_modules, network off)', 
     const containers = await engine.listContainers(`com.docker.compose.project=${manifest.project}`);
     expect(containers.map((c) => c.health)).toEqual(['healthy']);
 
-    // Run again: everything is in place, the in-place outputs are not "unlisted", and verify agrees.
-    const again = await runClean(process.execPath, ['offline.mjs', 'import', '.', '--json'], {
-      cwd: dir,
-      path: '/usr/bin:/bin',
-    });
+    // Run again, offline.mjs as a program this time (its sh launcher finds node on PATH): everything is in place,
+    // the in-place outputs are not "unlisted", and verify agrees.
+    const withNode = `${path.dirname(process.execPath)}:/usr/bin:/bin`;
+    const again = await runClean('./offline.mjs', ['import', '.', '--json'], { cwd: dir, path: withNode });
     expect(again.code, again.stderr).toBe(0);
-    const verify = await runClean(process.execPath, ['offline.mjs', 'verify', '.'], {
-      cwd: dir,
-      path: '/usr/bin:/bin',
-    });
+    expect(JSON.parse(again.stdout)).toMatchObject({ report: { images: { loaded: [], skipped: [imageId] } } });
+    const verify = await runClean('/bin/sh', ['offline.mjs', 'verify', '.'], { cwd: dir, path: withNode });
     expect(verify.code, verify.stderr).toBe(0);
   });
 
