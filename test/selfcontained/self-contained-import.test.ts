@@ -211,7 +211,9 @@ describe('node offline.mjs import . (Node only, no node_modules, network off)', 
     const withNode = `${path.dirname(process.execPath)}:/usr/bin:/bin`;
     const again = await runClean('./offline.mjs', ['import', '.', '--json'], { cwd: dir, path: withNode });
     expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ report: { images: { loaded: [], skipped: [imageId] } } });
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      report: { images: { loaded: [], skipped: [imageId] } },
+    });
     const verify = await runClean('/bin/sh', ['offline.mjs', 'verify', '.'], { cwd: dir, path: withNode });
     expect(verify.code, verify.stderr).toBe(0);
   });
