@@ -19,12 +19,13 @@ export interface DockerfileInfo {
 }
 
 /**
- * The escape character of a Dockerfile: a backtick when its parser directives (the `# key=value` lines at its
- * very top, before any blank line, other comment or instruction) say `escape=``, else a backslash.
+ * The escape character of a Dockerfile: a backtick when its parser directives (the `# name=value` lines of a
+ * known name at its very top: a blank line, an instruction, any other comment or an unknown directive ends
+ * them) say `escape=``, else a backslash.
  */
 function escapeCharacter(lines: readonly string[]): string {
   for (const line of lines) {
-    const directive = /^#\s*([A-Za-z]+)\s*=\s*(\S*)\s*$/.exec(line.trim());
+    const directive = /^#\s*(syntax|escape|check)\s*=\s*(\S*)\s*$/i.exec(line.trim());
     if (!directive) break;
     if (directive[1]?.toLowerCase() === 'escape') return directive[2] === '`' ? '`' : '\\';
   }

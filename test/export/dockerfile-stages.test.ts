@@ -65,7 +65,12 @@ describe('parseDockerfile', () => {
       'RUN echo \\',
     ]);
     // A directive is only one at the top: after a blank line, another comment or an instruction it is a comment.
-    for (const head of ['\n# escape=`', '# note\n# escape=`', 'FROM busybox\n# escape=`']) {
+    for (const head of [
+      '\n# escape=`',
+      '# note\n# escape=`',
+      '# unknown=1\n# escape=`',
+      'FROM busybox\n# escape=`',
+    ]) {
       const info = parseDockerfile(
         [head, 'FROM busybox AS b', 'RUN a \\', '  # c', '  b', 'RUN x `'].join('\n'),
       );
