@@ -6,3 +6,6 @@ declare const OFFLINE_SINGLE_FILE: string | undefined;
 
 /** offline.mjs's loader only: the sha256 of the CLI the file carries. */
 declare const OFFLINE_CLI_SOURCE_HASH: string;
+
+/** offline.mjs's loader only: the function at the end of the file whose body carries the CLI (embedded-cli.ts). */
+declare function offlineCliCarrier(): void;

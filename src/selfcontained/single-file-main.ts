@@ -1,8 +1,7 @@
 // The entry of offline.mjs, the whole CLI in one file. The CLI itself is carried as CommonJS source in a
-// comment at the end of the file (embedded-cli.ts) and compiled through V8's code cache: Node 20 has no
+// comment, the body of a function at the end of the file (embedded-cli.ts), and compiled through V8's code cache: Node 20 has no
 // compile cache for ES modules, and compiling the CLI (1.7 MB before it was minified) was most of the
 // start-up of every command (see importer-build.ts for the measurements).
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +26,8 @@ if (tooOld !== undefined) {
   process.exit(1);
 }
 const file = fileURLToPath(import.meta.url);
-const source = extractCli(readFileSync(file, 'latin1'));
+// The carrier is declared at the end of this module (embedded-cli.ts): its text comes from the source V8 holds.
+const source = typeof offlineCliCarrier === 'function' ? extractCli(offlineCliCarrier.toString()) : undefined;
 if (source === undefined) {
   process.stderr.write(`error: ${file}: damaged, the CLI it carries is missing; copy offline.mjs again\n`);
   process.exit(1);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toolVersion } from '../../src/cli/version.js';
 import { codeCacheFile, KEEP_BUILDS, writeCodeCache } from '../../src/selfcontained/code-cache.js';
-import { embedCli, extractCli } from '../../src/selfcontained/embedded-cli.js';
+import { CARRIER, embedCli, extractCli } from '../../src/selfcontained/embedded-cli.js';
 import { buildImporter } from '../../src/selfcontained/importer-build.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -72,10 +72,14 @@ describe('embedCli / extractCli', () => {
       '',
     ];
     for (const source of tricky) {
-      const file = `#!/usr/bin/env node\nconsole.log(1);\n${embedCli(source)}`;
-      // The comment closes exactly once, at its end.
-      expect(file.indexOf('*/')).toBe(file.length - 3);
+      const carrier = embedCli(source);
+      const file = `#!/usr/bin/env node\nconsole.log(1);\n${carrier}`;
+      // The comment closes exactly once, at the end of the carrier function.
+      expect(file.indexOf('*/')).toBe(file.length - 4);
       expect(extractCli(file)).toBe(source);
+      // As the loader reads it back: the carrier's own text, from the source V8 holds.
+      const carried = new Function(`${carrier}; return ${CARRIER}.toString();`)() as string;
+      expect(extractCli(carried)).toBe(source);
     }
     expect(extractCli('console.log(1);\n')).toBeUndefined();
     expect(() => embedCli('const s = "\u00e9";')).toThrow(/must be ASCII/);
@@ -227,7 +231,7 @@ setTimeout(() => {}, ${CHECKPOINT_MS + 2000});
   it('a copy that lost the CLI it carries says so in one line, exit 1', async () => {
     const text = await readFile(bin, 'latin1');
     const cut = path.join(work, 'offline.mjs');
-    await writeFile(cut, text.slice(0, text.indexOf('/*offline-cli-commonjs\n')), 'latin1');
+    await writeFile(cut, text.slice(0, text.lastIndexOf(`function ${CARRIER}() {`)), 'latin1');
     const run = await runCli(['--version'], { bin: cut, env: { OFFLINE_CODE_CACHE: 'off' } });
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
