@@ -4,10 +4,19 @@ import type { BundleManifest } from '../bundle/manifest.js';
 import type { EngineVersion } from '../docker/engine.js';
 import { OfflineError } from '../errors.js';
 
-/** The engine must run the bundle's images: os and architecture must match (EPLATFORM), unless forced. */
-export function checkPlatforms(manifest: BundleManifest, engine: EngineVersion, force: boolean): string[] {
+/**
+ * The engine must run the bundle's images it gets (`only`, by ID; all of them without it): os and architecture
+ * must match (EPLATFORM), unless forced.
+ */
+export function checkPlatforms(
+  manifest: BundleManifest,
+  engine: EngineVersion,
+  force: boolean,
+  only?: ReadonlySet<string>,
+): string[] {
   const warnings: string[] = [];
   for (const image of manifest.images) {
+    if (only && !only.has(image.id)) continue;
     if (image.os === engine.os && normaliseArch(image.architecture) === normaliseArch(engine.arch)) continue;
     const message = `${image.tags[0] ?? image.id}: built for ${image.os}/${image.architecture}, this engine runs ${engine.os}/${engine.arch}`;
     if (!force) {
@@ -45,7 +54,7 @@ export async function freeBytes(dir: string): Promise<number | undefined> {
  */
 export async function checkDiskSpace(
   manifest: BundleManifest,
-  engineRoot: string,
+  engineRoot: string | undefined,
   target: string,
   imagesToLoad: number,
 ): Promise<void> {
@@ -58,7 +67,8 @@ export async function checkDiskSpace(
       bytes: manifest.files.filter((f) => !f.path.endsWith('.tar')).reduce((s, f) => s + f.size, 0),
     },
   ];
-  if (imagesToLoad > 0) needs.push({ where: engineRoot, bytes: archiveBytes * 2 });
+  if (imagesToLoad > 0 && engineRoot !== undefined)
+    needs.push({ where: engineRoot, bytes: archiveBytes * 2 });
   for (const need of needs) {
     const free = await freeBytes(need.where);
     if (free !== undefined && free < need.bytes) {

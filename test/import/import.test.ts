@@ -7,6 +7,7 @@ import type { DockerEngine } from '../../src/docker/engine.js';
 import { type Fixture, makeBundle } from '../support/bundle-fixture.js';
 import { runCli } from '../support/cli.js';
 import { removeComposeProject, removeImages, requireDocker, uniqueName } from '../support/docker.js';
+import { recordEngineRequests } from '../support/engine-recorder.js';
 import { tempDir } from '../support/temp-dir.js';
 
 let engine: DockerEngine;
@@ -89,24 +90,24 @@ describe('offline import', () => {
     const fixture = await webBundle();
     await engine.removeImage(web, { force: true });
     const target = await tempDir();
-    const first = await runCli([
-      'import',
-      fixture.archive,
-      '--target',
-      target,
-      '--start',
-      '--timeout',
-      '60',
-      '--json',
-    ]);
+    // Both imports talk to the engine through a recorder of the paths they ask for.
+    const recorder = await recordEngineRequests();
+    const env = { DOCKER_HOST: recorder.dockerHost };
+    const first = await runCli(
+      ['import', fixture.archive, '--target', target, '--start', '--timeout', '60', '--json'],
+      { env },
+    );
     expect(first.code, first.stderr).toBe(0);
+    // It loads, so it asks for the engine's platform, API version and data root.
+    const firstPaths = recorder.paths();
+    expect(firstPaths).toEqual(expect.arrayContaining(['/version', '/info', '/images/load']));
     const report = (
       first.json as { report: { images: { loaded: string[] }; started: { services: { health?: string }[] } } }
     ).report;
     expect(report.images.loaded).toHaveLength(1);
     expect(report.started.services.map((s) => s.health)).toEqual(['healthy']);
-    const env = await readFile(path.join(target, '.env'), 'utf8');
-    expect(env).toMatch(/^SECRET_KEY=[0-9a-f]{64}$/m);
+    const dotEnv = await readFile(path.join(target, '.env'), 'utf8');
+    expect(dotEnv).toMatch(/^SECRET_KEY=[0-9a-f]{64}$/m);
     expect(await readFile(path.join(target, 'docker-compose.yml'), 'utf8')).toBe(compose(web));
 
     // The bundle's tag moved to another image in between: the image stays (untagged) and is not loaded again,
@@ -115,15 +116,22 @@ describe('offline import', () => {
     const colon = web.lastIndexOf(':');
     await engine.tagImage(base, web.slice(0, colon), web.slice(colon + 1));
     expect((await engine.inspectImage(web))?.id).not.toBe(webId);
-    const second = await runCli(['import', fixture.archive, '--target', target, '--json']);
+    const second = await runCli(['import', fixture.archive, '--target', target, '--json'], { env });
     expect(second.code, second.stderr).toBe(0);
+    // It loads nothing: it lists the images and tags one, and asks for no /version nor /info, whose answers
+    // make the engine run runc and docker-init.
+    const secondPaths = recorder.paths().slice(firstPaths.length);
+    await recorder.close();
+    expect(secondPaths).toContain('/images/json');
+    expect(secondPaths).not.toContain('/version');
+    expect(secondPaths).not.toContain('/info');
     const again = (
       second.json as { report: { images: { loaded: string[]; skipped: string[] }; notRead?: string } }
     ).report;
     expect(again.images).toEqual({ loaded: [], skipped: [webId] });
     expect(again.notRead).toBe('images/images.tar');
     expect((await engine.inspectImage(web))?.id).toBe(webId);
-    expect(await readFile(path.join(target, '.env'), 'utf8')).toBe(env);
+    expect(await readFile(path.join(target, '.env'), 'utf8')).toBe(dotEnv);
   });
 
   it('refuses to overwrite a file the user changed, unless --force (backed up)', async () => {

@@ -53,4 +53,13 @@ describe('checkPlatforms (pre-flight: the engine can run the bundle images)', ()
       'win:3: built for windows/amd64, this engine runs linux/x86_64',
     ]);
   });
+
+  it('checks only the images given, those the engine gets', () => {
+    const arm = image('worker:2', 'linux', 'arm64');
+    const m = manifest([image('api:1', 'linux', 'amd64'), arm]);
+    expect(checkPlatforms(m, engine, false, new Set([m.images[0]?.id as string]))).toEqual([]);
+    expect(() => checkPlatforms(m, engine, false, new Set([arm.id]))).toThrow(
+      expect.objectContaining({ code: 'EPLATFORM', file: 'worker:2' }),
+    );
+  });
 });
