@@ -1,6 +1,7 @@
 // Checksum benchmark: a 1 GiB file of random bytes in a temp folder (deleted after). In one run it measures
-// `sha256sum -c` against `offline checksum verify` (the built CLI, dist/offline.mjs run as a program) on the same folder,
-// alternating them so both see the same warm page cache, and prints the ratio of the medians (target <= 1.10).
+// `sha256sum -c` against `offline checksum verify` (the built CLI, dist/offline.mjs run as a program) on the
+// same folder, alternating them so both see the same warm page cache, and prints the ratio of the medians
+// (target <= 1.10).
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -135,9 +135,7 @@ async function run(): Promise<void> {
   const engine = await connectDocker();
   const dir = await prepareExportStack(engine);
   buildCli();
-  const cli = [builtCli];
   const exportArgs = (out: string) => [
-    ...cli.slice(1),
     'export',
     '-f',
     path.join(dir, 'docker-compose.yml'),
@@ -157,7 +155,7 @@ async function run(): Promise<void> {
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
   // Prebuild (not timed): the first export builds the app images; later ones find every step in the cache.
-  await measure(cli[0] ?? '', exportArgs(path.join(work, 'warmup')), { env });
+  await measure(builtCli, exportArgs(path.join(work, 'warmup')), { env });
   const images = APPS.map((app) => `${NAME}_${app}:latest`);
 
   const seedDir = path.join(work, 'seed');
@@ -183,7 +181,7 @@ async function run(): Promise<void> {
         await rm(seedDir, { recursive: true, force: true });
         await rm(outDir, { recursive: true, force: true });
       },
-      run: () => measure(cli[0] ?? '', exportArgs(outDir), { env }),
+      run: () => measure(builtCli, exportArgs(outDir), { env }),
     },
   });
   const seed = median(runs.seed);
@@ -217,7 +215,7 @@ async function run(): Promise<void> {
 
   // The same export with --compression zstd (gzip stays the default: GNU tar and docker read it everywhere).
   const zstdDir = path.join(work, 'offline-zstd');
-  const zstd = await measure(cli[0] ?? '', [...exportArgs(zstdDir), '--compression', 'zstd'], { env });
+  const zstd = await measure(builtCli, [...exportArgs(zstdDir), '--compression', 'zstd'], { env });
   const zstdSize = await sizeOfDir(zstdDir);
   report(
     'export with zstd',

@@ -71,7 +71,7 @@ async function run(): Promise<void> {
   await rm(ROOT, { recursive: true, force: true });
   await mkdir(ROOT, { recursive: true });
   const images = APPS.map((app) => `${NAME}_${app}:latest`);
-  const cli = (...args: string[]) => measure(builtCli, [...args], { env });
+  const cli = (...args: string[]) => measure(builtCli, args, { env });
 
   // Not timed: the bundles, the plain save, the seed bundle, and the base kept aside to restore at the end.
   const exportBundle = async (compression: 'gzip' | 'zstd' | 'none', extension: string) => {

@@ -86,8 +86,8 @@ export type ImporterFormat = 'esm' | 'cjs';
 /**
  * Builds the CLI into one file with every dependency inlined (esbuild: platform node, target node20). 'esm'
  * is offline.mjs (`node offline.mjs import .`, and the `offline` bin): a small ES module
- * (single-file-main.ts) carrying the CLI as CommonJS source in a trailing comment (embedded-cli.ts), which it
- * compiles through V8's code cache.
+ * (single-file-main.ts) carrying the CLI as CommonJS source in the comment of a trailing function (embedded-cli.ts),
+ * which it compiles through V8's code cache.
  * Its head is launcher.ts's: run as a program, sh starts Node on it, without NODE_EXTRA_CA_CERTS for the
  * commands that never open a TLS connection.
  * 'cjs' feeds a Node single executable, whose main script must be CommonJS. Some modules stay out (see

@@ -5,11 +5,11 @@
  *
  * What the launcher is for: Node 20 parses the CA bundle NODE_EXTRA_CA_CERTS names at every start, before any
  * script runs (its built-in roots too, into one store). Hosts behind a TLS-inspecting proxy set it (this VM
- * does); on 2 cores it took `node -e 0` from 35 to 112 ms (hyperfine, means of 20), a third of a re-import of the
- * import benchmark's bundle. The commands below never open a TLS connection: they read files and talk to the
- * Docker engine, so the launcher unsets the variable for them when the engine is a unix socket (DOCKER_HOST
- * unset or unix://). A tcp:// or https:// engine, and every other command (export's downloads, push, deploy),
- * keep it. The first argument not starting with `-` is the command: offline's own options take no values.
+ * does); on 2 cores it took `node -e 0` from 35 to 112 ms (hyperfine, means of 20), and a re-import of the
+ * import benchmark's bundle from 200 to 272 ms. The commands below never open a TLS connection: they read files
+ * and talk to the Docker engine, so the launcher unsets the variable for them when the engine is a unix socket
+ * (DOCKER_HOST unset or unix://). A tcp:// or https:// engine, and every other command (export's downloads,
+ * push, deploy), keep it. The first argument not starting with `-` is the command: offline's own options take no values.
  */
 export const COMMANDS_WITHOUT_TLS = ['import', 'verify', 'inspect', 'rebuild', 'checksum'] as const;
 

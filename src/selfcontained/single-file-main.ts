@@ -1,7 +1,7 @@
 // The entry of offline.mjs, the whole CLI in one file. The CLI itself is carried as CommonJS source in a
-// comment, the body of a function at the end of the file (embedded-cli.ts), and compiled through V8's code cache: Node 20 has no
-// compile cache for ES modules, and compiling the CLI (1.7 MB before it was minified) was most of the
-// start-up of every command (see importer-build.ts for the measurements).
+// comment, the body of a function at the end of the file (embedded-cli.ts), and compiled through V8's code
+// cache: Node 20 has no compile cache for ES modules, and compiling the CLI (1.7 MB before it was minified) was
+// most of the start-up of every command (see importer-build.ts for the measurements).
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
