@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { BundleManifest } from '../bundle/manifest.js';
 import { type ComposeInvocation, detectComposeTool } from '../compose/detect-tool.js';
 import { runTool } from '../compose/run-tool.js';
+import { SETTLE_MS } from '../compose/settle.js';
 import { type ComposeScope, composeScopeArgs, upArgs } from '../compose/up-command.js';
 import type { ContainerState, DockerEngine } from '../docker/engine.js';
 import { OfflineError } from '../errors.js';
@@ -71,12 +72,6 @@ export async function startStack(
   }
   return commands.map((args) => `${program} ${args.join(' ')}`).join(' && ');
 }
-
-/**
- * How long a service without a health check must have run since its last start to count as started: a
- * service that crashes and restarts (restart: always) within it never does.
- */
-export const SETTLE_MS = 3000;
 
 /**
  * Waits until every service of the project is ready, up to timeoutSeconds: healthy when it has a health check;

@@ -1,3 +1,4 @@
+import { SETTLE_MS } from '../compose/settle.js';
 import { OfflineError } from '../errors.js';
 import {
   countedOutcome,
@@ -22,6 +23,8 @@ export interface WaitOptions {
   reader?: SwarmReader;
   /** Between two polls; 1 s unless a test says otherwise. */
   intervalMs?: number;
+  /** How long a service must keep all its replicas running to count as running; SETTLE_MS unless a test says. */
+  stableMs?: number;
 }
 
 interface Polled {
@@ -32,10 +35,17 @@ interface Polled {
 
 type Failed = Polled & { outcome: FailedOutcome };
 
+/** What a poll read for a service, and since when the polls have read it (ms since the epoch). */
+interface Seen {
+  verdict: string;
+  since: number;
+}
+
 /**
- * Waits until every service of the stack runs all its replicas or has completed (a job, or a service whose
- * tasks exited 0 and are not restarted). Fails at once with ESTART when a service's task failed and its restart
- * policy starts no other, else at the deadline with ETIMEOUT naming each pending service's last task error.
+ * Waits until every service of the stack has run all its replicas for SETTLE_MS (across polls) or has completed
+ * (a job, or a service whose tasks exited 0 and are not restarted). Fails at once with ESTART when a service's
+ * task failed and its restart policy starts no other, else at the deadline with ETIMEOUT naming each pending
+ * service's last task error.
  */
 export async function waitForStack(
   name: string,
@@ -43,11 +53,12 @@ export async function waitForStack(
   options: WaitOptions = {},
 ): Promise<StackService[]> {
   const reader = options.reader ?? cliSwarmReader;
+  const stableMs = options.stableMs ?? SETTLE_MS;
   const deadline = Date.now() + timeoutSeconds * 1000;
-  let previous = new Map<string, string>();
+  let previous = new Map<string, Seen>();
   for (;;) {
     const polled = await poll(reader, name);
-    const settled = confirm(polled, previous);
+    const settled = confirm(polled, previous, Date.now(), stableMs);
     previous = settled.seen;
     const failed = settled.polled.filter((p): p is Failed => p.outcome.kind === 'failed');
     if (failed.length > 0) throw stoppedForGood(name, failed);
@@ -63,10 +74,7 @@ export async function waitForStack(
       throw new OfflineError(
         'ETIMEOUT',
         `stack ${name}: not all services running after ${timeoutSeconds} s: ${pending
-          .map(
-            ({ row, tasks }) =>
-              `${row.Name} ${row.Replicas}${tasks.length > 0 ? ` (${describeTasks(tasks)})` : ''}`,
-          )
+          .map((p) => describePending(p, stableMs))
           .join(', ')}`,
         { hint: `docker service ps --no-trunc ${pending[0]?.row.Name ?? name} shows every task` },
       );
@@ -88,21 +96,44 @@ async function poll(reader: SwarmReader, stack: string): Promise<Polled[]> {
 }
 
 /**
- * Takes a verdict read from tasks only when the previous poll read the same one from the same tasks: Swarm may
- * start a job's next task, or a restart, a moment after the last task ended.
+ * Takes a verdict only once the polls have kept reading it: all replicas running for stableMs (a task that
+ * exits soon after it started shows n/n for a moment), and one read from tasks (completed or failed) on two
+ * polls in a row, since Swarm may start a job's next task, or a restart, a moment after the last task ended.
  */
 function confirm(
   polled: Polled[],
-  previous: Map<string, string>,
-): { polled: Polled[]; seen: Map<string, string> } {
-  const seen = new Map<string, string>();
+  previous: Map<string, Seen>,
+  now: number,
+  stableMs: number,
+): { polled: Polled[]; seen: Map<string, Seen> } {
+  const seen = new Map<string, Seen>();
   const checked = polled.map((p): Polled => {
-    if (p.outcome.kind === 'pending' || p.outcome.evidence === undefined) return p;
-    const key = `${p.outcome.kind} ${p.outcome.evidence}`;
-    seen.set(p.row.ID, key);
-    return previous.get(p.row.ID) === key ? p : { ...p, outcome: { kind: 'pending' } };
+    const verdict = verdictOf(p);
+    if (verdict === undefined) return p;
+    const before = previous.get(p.row.ID);
+    const again = before !== undefined && before.verdict === verdict;
+    const since = again ? before.since : now;
+    seen.set(p.row.ID, { verdict, since });
+    const taken = p.outcome.kind === 'running' ? now - since >= stableMs : again;
+    return taken ? p : { ...p, outcome: { kind: 'pending' } };
   });
   return { polled: checked, seen };
+}
+
+/** What must stay the same across polls for a verdict to be taken; none for a job its counts prove completed. */
+function verdictOf({ row, outcome }: Polled): string | undefined {
+  if (outcome.kind === 'running') return `running ${outcome.evidence ?? row.Replicas}`;
+  if (outcome.kind === 'pending' || outcome.evidence === undefined) return undefined;
+  return `${outcome.kind} ${outcome.evidence}`;
+}
+
+/** A pending service for ETIMEOUT: `web 0/1 (Starting 8 seconds ago)`, or one running but not yet for long. */
+function describePending({ row, tasks }: Polled, stableMs: number): string {
+  if (tasks.length > 0) return `${row.Name} ${row.Replicas} (${describeTasks(tasks)})`;
+  if (countedOutcome(row)?.kind === 'running') {
+    return `${row.Name} ${row.Replicas} (running for less than ${stableMs / 1000} s)`;
+  }
+  return `${row.Name} ${row.Replicas}`;
 }
 
 /** ESTART naming each service that stopped for good, with its failed task's state and error. */

@@ -10,7 +10,8 @@ import { type PrivateSwarm, startPrivateSwarm } from './support/private-swarm.js
 import { startRegistry, type TestRegistry } from './support/registry-server.js';
 
 // Services that end by design, or fail for good, on a real Swarm: `offline deploy` must not wait out --timeout
-// for them (it used to wait for n/n running, which a job or a restart-none service never shows).
+// for them (it used to wait for n/n running, which a job or a restart-none service never shows). The broken
+// service runs a second before it fails: deploy once took its 1/1 of that second, with web's, for success.
 const TIMEOUT = 90;
 
 let engine: DockerEngine;
@@ -36,7 +37,7 @@ services:
 const brokenCompose = () => `version: "3.8"
 services:
   web:${service('sleep 3600', '      replicas: 1')}
-  broken:${service('echo cannot start >&2; exit 1', '      restart_policy:\n        condition: none')}
+  broken:${service('sleep 1; echo cannot start >&2; exit 1', '      restart_policy:\n        condition: none')}
 `;
 
 function bundle(name: string, compose: string, services: string[]): Promise<Fixture> {
@@ -111,7 +112,7 @@ describe('offline deploy --swarm, services that end', () => {
     ]);
   }, 150_000);
 
-  it('fails at once with ESTART naming a restart-none service whose task exited 1', async () => {
+  it('fails at once with ESTART naming a restart-none service whose task ran a second, then exited 1', async () => {
     const stack = uniqueName('brk');
     const result = await deploy(broken, stack);
     expect(result.code).toBe(1);

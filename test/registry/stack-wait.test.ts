@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { OfflineError } from '../../src/errors.js';
 import { waitForStack } from '../../src/registry/stack-wait.js';
-import { loadSnapshot, snapshotReader } from './support/swarm-snapshots.js';
+import { loadSnapshot, type Snapshot, snapshotReader } from './support/swarm-snapshots.js';
 
-// The polling loop on snapshots captured from a real Swarm (fixtures/swarm), one snapshot per poll.
-const fast = { intervalMs: 5 };
+// The polling loop on snapshots captured from a real Swarm (fixtures/swarm), one snapshot per poll. Most tests
+// take n/n running at once (stableMs 0); those on how long it must hold say so.
+const fast = { intervalMs: 5, stableMs: 0 };
 const inStack = (stack: string) => (service: string) => service.startsWith(`${stack}_`);
 
 describe('waitForStack', () => {
@@ -94,4 +95,82 @@ describe('waitForStack', () => {
       hint: 'docker service ps --no-trunc v_retrying shows every task',
     });
   });
+
+  describe('n/n running is taken once the polls have read it for stableMs', () => {
+    const slowonce = (s: string) => s === 'v_slowonce';
+    // v_slowonce (restart none) runs 1/1 in `running`, then its task has exited 0 in `restarting` and `gaveup`.
+    const ranThenExited = () => ['starting', 'running', 'restarting', 'gaveup'].map(loadSnapshot);
+    // The same, had its task exited 1: what a service that fails a moment after it started shows.
+    const ranThenFailed = () => [loadSnapshot('running'), failedSlowonce(loadSnapshot('restarting'))];
+
+    it('a service that ran 1/1 for a moment, then exited 0, is completed, not running', async () => {
+      const services = await waitForStack('v', 60, {
+        ...fast,
+        stableMs: 60_000,
+        reader: snapshotReader(ranThenExited(), slowonce),
+      });
+      expect(services.map((s) => `${s.name} ${s.replicas} ${s.state}`)).toEqual(['v_slowonce 0/1 completed']);
+      // The control: taking 1/1 at once returns while the task still runs.
+      const atOnce = await waitForStack('v', 60, {
+        ...fast,
+        reader: snapshotReader(ranThenExited(), slowonce),
+      });
+      expect(atOnce.map((s) => `${s.name} ${s.replicas} ${s.state}`)).toEqual(['v_slowonce 1/1 running']);
+    });
+
+    it('a service that ran 1/1 for a moment, then failed with restart none, fails the wait with ESTART', async () => {
+      const error = await waitForStack('v', 60, {
+        ...fast,
+        stableMs: 60_000,
+        reader: snapshotReader(ranThenFailed(), slowonce),
+      }).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'ESTART',
+        file: 'v_slowonce',
+        message:
+          'stack v: v_slowonce stopped for good: its restart_policy condition none starts no other task',
+        found: 'Failed 2 seconds ago: task: non-zero exit (1)',
+      });
+      const atOnce = await waitForStack('v', 60, {
+        ...fast,
+        reader: snapshotReader(ranThenFailed(), slowonce),
+      });
+      expect(atOnce.map((s) => s.state)).toEqual(['running']);
+    });
+
+    it('returns once 1/1 has held for stableMs, polling until then', async () => {
+      const reader = snapshotReader([loadSnapshot('running')], slowonce);
+      const started = Date.now();
+      const services = await waitForStack('v', 60, { ...fast, stableMs: 50, reader });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(50);
+      expect(services.map((s) => `${s.name} ${s.replicas} ${s.state}`)).toEqual(['v_slowonce 1/1 running']);
+      expect(reader.calls.filter(([call]) => call === 'services').length).toBeGreaterThan(2);
+      // Counts alone prove 1/1: no service's tasks are read.
+      expect(reader.calls.every(([call]) => call === 'services')).toBe(true);
+    });
+
+    it('at the deadline, ETIMEOUT says a service runs 1/1 but not yet for stableMs', async () => {
+      const reader = snapshotReader([loadSnapshot('running')], slowonce);
+      const error = await waitForStack('v', 0.05, { ...fast, stableMs: 60_000, reader }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({
+        code: 'ETIMEOUT',
+        message:
+          'stack v: not all services running after 0.05 s: v_slowonce 1/1 (running for less than 60 s)',
+      });
+    });
+  });
 });
+
+/** `restarting` with v_slowonce's task failed (exit 1) where it had completed. */
+function failedSlowonce(snapshot: Snapshot): Snapshot {
+  return {
+    ...snapshot,
+    tasks: snapshot.tasks.map((t) =>
+      t.Name === 'v_slowonce.1'
+        ? { ...t, CurrentState: 'Failed 2 seconds ago', Error: '"task: non-zero exit (1)"' }
+        : t,
+    ),
+  };
+}
