@@ -85,11 +85,12 @@ export type ImporterFormat = 'esm' | 'cjs';
 
 /**
  * Builds the CLI into one file with every dependency inlined (esbuild: platform node, target node20). 'esm'
- * is offline.mjs (`node offline.mjs import .`, and the `offline` bin): a small ES module
- * (single-file-main.ts) carrying the CLI as CommonJS source in the comment of a trailing function (embedded-cli.ts),
- * which it compiles through V8's code cache.
- * Its head is launcher.ts's: run as a program, sh starts Node on it, without NODE_EXTRA_CA_CERTS for the
- * commands that never open a TLS connection.
+ * is offline.mjs (`node offline.mjs import .`, and the `offline` bin): a small loader (single-file-main.ts)
+ * carrying the CLI as CommonJS source in the comment of a trailing function (embedded-cli.ts), which it
+ * compiles through V8's code cache.
+ * Its head is launcher.ts's: run as a program, sh starts Node on it as a script, without
+ * NODE_EXTRA_CA_CERTS for the commands that never open a TLS connection; `node offline.mjs` runs it as the ES
+ * module its name makes it.
  * 'cjs' feeds a Node single executable, whose main script must be CommonJS. Some modules stay out (see
  * LEFT_OUT). It builds from a checkout's source with esbuild, a devDependency: from source, from the tsc
  * build, or from dist/offline.mjs in a checkout; not from a copy of offline.mjs in a bundle, nor from the
@@ -126,10 +127,14 @@ export async function buildImporter(outFile: string, version: string, format: Im
     define: { ...define, 'import.meta.url': '__offlineImportMetaUrl' },
   });
   const source = wrapCli(cli.outputFiles?.[0]?.text ?? '');
+  // The loader runs as a script given require (the launcher's way) or as an ES module (single-file-main.ts):
+  // CommonJS output, whose require() an ES module run takes from process.getBuiltinModule (built-in modules are
+  // all the loader asks for).
   const loader = await esbuild.build({
     ...common,
     entryPoints: [path.join(path.dirname(entry), '..', 'selfcontained', 'single-file-main.ts')],
-    format: 'esm',
+    format: 'cjs',
+    banner: { js: 'var require = typeof require === "function" ? require : process.getBuiltinModule;' },
     write: false,
     define: { OFFLINE_CLI_SOURCE_HASH: JSON.stringify(createHash('sha256').update(source).digest('hex')) },
   });

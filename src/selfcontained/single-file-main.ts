@@ -2,13 +2,18 @@
 // comment, the body of a function at the end of the file (embedded-cli.ts), and compiled through V8's code
 // cache: Node 20 has no compile cache for ES modules, and compiling the CLI (1.7 MB before it was minified) was
 // most of the start-up of every command (see importer-build.ts for the measurements).
+//
+// This loader runs two ways: as a script given require and __filename when the launcher starts it (launcher.ts,
+// the faster start), and as an ES module under `node offline.mjs`. So it has no import statement and no
+// import.meta once built: esbuild writes its imports as require() calls, and the build gives an ES module run a
+// require() for built-in modules (importer-build.ts).
+import './refuse-old-node.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import { codeCacheFile, readCodeCache, writeCodeCache } from './code-cache.js';
 import { extractCli } from './embedded-cli.js';
-import { nodeTooOld } from './node-version.js';
 
 /**
  * How long after the CLI is compiled a run still going writes its code cache. V8 drops the bytecode of
@@ -20,12 +25,10 @@ import { nodeTooOld } from './node-version.js';
  */
 const CHECKPOINT_MS = 500;
 
-const tooOld = nodeTooOld(process.versions.node);
-if (tooOld !== undefined) {
-  process.stderr.write(`error: ${tooOld}\n`);
-  process.exit(1);
-}
-const file = fileURLToPath(import.meta.url);
+// This file's real path: the launcher gives it; an ES module run is Node's main module, whose real path Node
+// puts in argv[1]. (Checked for a path: under `node -e`, a global __filename is '[eval]'.)
+const file =
+  typeof __filename === 'string' && path.isAbsolute(__filename) ? __filename : (process.argv[1] ?? '');
 // The carrier is declared at the end of this module (embedded-cli.ts): its text comes from the source V8 holds.
 const source = typeof offlineCliCarrier === 'function' ? extractCli(offlineCliCarrier.toString()) : undefined;
 if (source === undefined) {
@@ -47,8 +50,8 @@ const run = script.runInThisContext() as (
   dirname: string,
   importMetaUrl: string,
 ) => void;
-const module = { exports: {} };
-run(module.exports, createRequire(import.meta.url), module, file, path.dirname(file), import.meta.url);
+const cliModule = { exports: {} };
+run(cliModule.exports, createRequire(file), cliModule, file, path.dirname(file), pathToFileURL(file).href);
 
 /**
  * Writes the cache once, with the functions compiled so far: CHECKPOINT_MS from now, or at the run's end if it

@@ -144,7 +144,8 @@ describe('waitForStack', () => {
       const services = await waitForStack('v', 60, { ...fast, stableMs: 50, reader });
       expect(Date.now() - started).toBeGreaterThanOrEqual(50);
       expect(services.map((s) => `${s.name} ${s.replicas} ${s.state}`)).toEqual(['v_slowonce 1/1 running']);
-      expect(reader.calls.filter(([call]) => call === 'services').length).toBeGreaterThan(2);
+      // The first poll to read 1/1 starts the 50 ms; a later one takes it (however late the timers run).
+      expect(reader.calls.filter(([call]) => call === 'services').length).toBeGreaterThanOrEqual(2);
       // Counts alone prove 1/1: no service's tasks are read.
       expect(reader.calls.every(([call]) => call === 'services')).toBe(true);
     });

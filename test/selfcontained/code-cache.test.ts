@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toolVersion } from '../../src/cli/version.js';
 import { codeCacheFile, KEEP_BUILDS, writeCodeCache } from '../../src/selfcontained/code-cache.js';
@@ -11,6 +13,7 @@ import { buildImporter } from '../../src/selfcontained/importer-build.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/temp-dir.js';
 
+const execFileAsync = promisify(execFile);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const HASH = 'ab'.repeat(32);
 const runtime = `${process.version}-${process.arch}`;
@@ -86,16 +89,13 @@ describe('embedCli / extractCli', () => {
   });
 });
 
-/** When single-file-main.ts writes the cache of a run still going (its CHECKPOINT_MS, not exported: the file is an entry). */
-const CHECKPOINT_MS = 500;
-
 describe('offline.mjs runs through the code cache', () => {
   let bin: string;
   let work: string;
   /**
-   * A preload that keeps the process CHECKPOINT_MS + 2 s after it starts, looks into the cache folder 0.5 s
-   * before it ends, and prints on stderr what it found there (each file with its mtime). The CLI's own timer
-   * starts once offline.mjs has compiled it, later than the preload's: 1.5 s leaves room for a slow compile.
+   * A preload that keeps the process running until a file shows in the cache folder (looking every 25 ms, up
+   * to 15 s), then 0.3 s more, and prints on stderr what it found there (each file with its mtime). The file
+   * shows only if the CLI wrote it while running: a write at exit comes after the preload gave up and printed.
    */
   let lingering: string;
 
@@ -109,12 +109,15 @@ describe('offline.mjs runs through the code cache', () => {
       lingering,
       `const fs = require('node:fs'), path = require('node:path');
 const dir = process.env.OFFLINE_CODE_CACHE;
-setTimeout(() => {
+const started = Date.now();
+const look = setInterval(() => {
   const files = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+  if (files.length === 0 && Date.now() - started < 15000) return;
+  clearInterval(look);
   const seen = files.map((name) => ({ name, mtimeMs: fs.statSync(path.join(dir, name)).mtimeMs }));
   process.stderr.write('while running: ' + JSON.stringify(seen) + '\\n');
-}, ${CHECKPOINT_MS + 1500});
-setTimeout(() => {}, ${CHECKPOINT_MS + 2000});
+  setTimeout(() => {}, 300);
+}, 25);
 `,
     );
   }, 120_000);
@@ -211,21 +214,30 @@ setTimeout(() => {}, ${CHECKPOINT_MS + 2000});
     expect(await cached(taken)).toEqual(['inside']);
   });
 
-  it('on a Node older than 20.17 says so in one line, exit 1, before anything else', async () => {
+  it('on a Node older than 20.17 says so in one line, exit 1, before anything else, as a program or not', async () => {
+    // Node 18 as the loader sees it: its version, and no process.getBuiltinModule (Node 20.16 added it).
     const oldNode = path.join(work, 'old-node.cjs');
     await writeFile(
       oldNode,
-      "Object.defineProperty(process, 'versions', { value: { ...process.versions, node: '18.19.1' } });\n",
+      [
+        "Object.defineProperty(process, 'versions', { value: { ...process.versions, node: '18.19.1' } });",
+        "Object.defineProperty(process, 'getBuiltinModule', { value: undefined });",
+        '',
+      ].join('\n'),
     );
-    const run = await runCli(['--version'], {
-      bin,
-      env: { OFFLINE_CODE_CACHE: 'off', NODE_OPTIONS: `--require=${oldNode}` },
-    });
-    expect(run).toMatchObject({ code: 1, stdout: '' });
-    expect(run.stderr).toMatch(
-      /^error: offline needs Node 20\.17 or later, and this is Node 18\.19\.1; .*import\.sh/,
-    );
-    expect(run.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    const env = { ...process.env, OFFLINE_CODE_CACHE: 'off', NODE_OPTIONS: `--require=${oldNode}` };
+    for (const how of [[process.execPath, bin], [bin]]) {
+      const [command, ...args] = [...how, '--version'];
+      const run = await execFileAsync(command as string, args, { env }).then(
+        () => ({ code: 0, stdout: '', stderr: '' }),
+        (error: { code: number; stdout: string; stderr: string }) => error,
+      );
+      expect(run).toMatchObject({ code: 1, stdout: '' });
+      expect(run.stderr).toMatch(
+        /^error: offline needs Node 20\.17 or later, and this is Node 18\.19\.1; .*import\.sh/,
+      );
+      expect(run.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    }
   });
 
   it('a copy that lost the CLI it carries says so in one line, exit 1', async () => {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,22 +24,24 @@ describe('the launcher at the head of offline.mjs', () => {
   let probe: string;
 
   beforeAll(async () => {
-    // The launcher, then a script that prints what Node got: NODE_EXTRA_CA_CERTS and the arguments.
-    dir = await mkdtemp(path.join(tmpdir(), 'offline-launcher-'));
+    // The launcher, then a script that prints what Node got: NODE_EXTRA_CA_CERTS, the arguments, the script's
+    // path and whether it runs as CommonJS (an ES module has no require), in a folder whose name has a space.
+    dir = await mkdtemp(path.join(tmpdir(), 'offline launcher-'));
     probe = path.join(dir, 'probe.mjs');
     await writeFile(
       probe,
-      `${launcherHead()}console.log(JSON.stringify({ ca: process.env.NODE_EXTRA_CA_CERTS ?? null, args: process.argv.slice(2) }));\n`,
+      `${launcherHead()}console.log(JSON.stringify({ ca: process.env.NODE_EXTRA_CA_CERTS ?? null, args: process.argv.slice(2), file: process.argv[1], commonjs: typeof require === 'function' }));\n`,
     );
     await chmod(probe, 0o755);
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
+  type Probed = { ca: string | null; args: string[]; file: string; commonjs: boolean };
   /** What the probe printed, run as `how` (the file itself, or an interpreter given the file). */
-  const probeRun = async (how: string[], args: string[], env: NodeJS.ProcessEnv) => {
+  const probeRun = async (how: string[], args: string[], env: NodeJS.ProcessEnv, cwd?: string) => {
     const [command, ...rest] = [...how, probe];
-    const { stdout } = await run(command as string, [...rest, ...args], { env });
-    return JSON.parse(stdout) as { ca: string | null; args: string[] };
+    const { stdout } = await run(command as string, [...rest, ...args], { env, cwd });
+    return JSON.parse(stdout) as Probed;
   };
 
   const asProgram = [
@@ -60,7 +62,7 @@ describe('the launcher at the head of offline.mjs', () => {
         ['checksum', 'verify'],
       ]) {
         for (const DOCKER_HOST of [undefined, 'unix:///run/docker.sock']) {
-          expect(await probeRun(how, args, envWith({ NODE_EXTRA_CA_CERTS: CA, DOCKER_HOST }))).toEqual({
+          expect(await probeRun(how, args, envWith({ NODE_EXTRA_CA_CERTS: CA, DOCKER_HOST }))).toMatchObject({
             ca: null,
             args,
           });
@@ -78,22 +80,47 @@ describe('the launcher at the head of offline.mjs', () => {
       [],
       ['x', 'import'],
     ]) {
-      expect(await probeRun(how, args, envWith({ NODE_EXTRA_CA_CERTS: CA }))).toEqual({ ca: CA, args });
+      expect(await probeRun(how, args, envWith({ NODE_EXTRA_CA_CERTS: CA }))).toMatchObject({ ca: CA, args });
     }
     const tcp = envWith({ NODE_EXTRA_CA_CERTS: CA, DOCKER_HOST: 'tcp://10.0.0.2:2376' });
-    expect(await probeRun(how, ['import', 'b'], tcp)).toEqual({ ca: CA, args: ['import', 'b'] });
+    expect(await probeRun(how, ['import', 'b'], tcp)).toMatchObject({ ca: CA, args: ['import', 'b'] });
   });
 
   it('passes every argument through unchanged, spaces, quotes and globs included', async () => {
     const args = ['import', 'a b.tar.gz', "it's", '$HOME', '*', '"q"', '', '--target=x y'];
-    expect(await probeRun([], args, envWith({}))).toEqual({ ca: null, args });
+    expect(await probeRun([], args, envWith({}))).toMatchObject({ ca: null, args });
   });
 
-  it('is JavaScript to Node: `node offline.mjs` runs the file without the launcher', async () => {
+  it.each(asProgram)(
+    'run by $by, starts Node on the file as a script given require, its real path as argv[1], however it was named',
+    async ({ how }) => {
+      const real = await realpath(probe);
+      const link = path.join(dir, 'bin', 'offline');
+      await mkdir(path.dirname(link), { recursive: true });
+      await symlink(probe, link).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      });
+      const relative = how.length === 0 ? './probe.mjs' : 'probe.mjs';
+      for (const [file, cwd] of [
+        [probe, undefined],
+        [relative, dir],
+        [link, undefined],
+        ['../probe.mjs', path.join(dir, 'bin')],
+      ] as const) {
+        const [command, ...rest] = [...how, file];
+        const { stdout } = await run(command as string, [...rest, 'import', 'b'], { env: envWith({}), cwd });
+        expect(JSON.parse(stdout)).toEqual({ ca: null, args: ['import', 'b'], file: real, commonjs: true });
+      }
+    },
+  );
+
+  it('is JavaScript to Node: `node offline.mjs` runs the file as an ES module, without the launcher', async () => {
     const args = ['import', 'b'];
     expect(await probeRun([process.execPath], args, envWith({ NODE_EXTRA_CA_CERTS: CA }))).toEqual({
       ca: CA,
       args,
+      file: await realpath(probe),
+      commonjs: false,
     });
   });
 });
@@ -130,6 +157,25 @@ describe('offline.mjs as built', () => {
     expect(viaNode.stderr).toMatch(warning);
     expect(direct.stderr).not.toMatch(warning);
     expect(direct.stderr).toBe(viaNode.stderr.replace(/^Warning: Ignoring extra certs.*\n/m, ''));
+  });
+
+  // Node's ES module loader shows in the modules it loaded: its module_job only once a module is run as one.
+  it('run as a program, Node loads no ES module loader; as `node offline.mjs`, it does', async () => {
+    const probeDir = await mkdtemp(path.join(tmpdir(), 'offline-esm-'));
+    try {
+      const preload = path.join(probeDir, 'loaded.cjs');
+      await writeFile(
+        preload,
+        "process.on('exit', () => process.stderr.write('esm loader: ' + process.moduleLoadList.some((m) => m.endsWith('internal/modules/esm/module_job')) + '\\n'));\n",
+      );
+      const env = { ...envWith({}), NODE_OPTIONS: `--require=${preload}` };
+      const asProgram = await run(bin, ['--version'], { env });
+      const viaNode = await run(process.execPath, [bin, '--version'], { env });
+      expect(asProgram).toEqual({ stdout: `${toolVersion()}\n`, stderr: 'esm loader: false\n' });
+      expect(viaNode).toEqual({ stdout: `${toolVersion()}\n`, stderr: 'esm loader: true\n' });
+    } finally {
+      await rm(probeDir, { recursive: true, force: true });
+    }
   });
 
   it('run as a program, `tiktoken --help` keeps it', async () => {

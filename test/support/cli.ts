@@ -20,7 +20,8 @@ const READ_ONLY_MOUNT = 'mount --bind "$1" "$2" && mount -o remount,bind,ro "$2"
 
 /**
  * Runs the CLI as a user would (a child process): from source through tsx, or with `bin` a single-file build
- * run by node (what the `offline` bin is). With `readOnly`, `source` is seen read-only at `at` (read-only
+ * run by node (`node offline.mjs`, as a bundle's README.txt says; run as a program, the file starts through
+ * its launcher: test/selfcontained/launcher.test.ts). With `readOnly`, `source` is seen read-only at `at` (read-only
  * media), in a private mount namespace that ends with the command (root and unshare needed; without them the
  * command does not run and stderr says why).
  */
