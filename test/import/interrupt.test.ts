@@ -2,10 +2,11 @@ import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { DockerEngine } from '../../src/docker/engine.js';
 import { type Fixture, makeBundle } from '../support/bundle-fixture.js';
 import { dockerfileContext, removeImages, requireDocker, uniqueName } from '../support/docker.js';
+import { recordEngineRequests } from '../support/engine-recorder.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -57,16 +58,28 @@ describe('import interrupted by Ctrl-C (or SIGTERM)', () => {
       const fixture = fixtures[order];
       await removeImages(engine, images);
       const target = await tempDir();
+      // In the engine's order, the engine tags the images at the end of the one load: its answer waits in the
+      // recorder until the import has taken the signal, so however slow this host, the signal comes while the
+      // import is loading. In load order, an image shows after the first of several loads, with more to come.
+      const recorder = await recordEngineRequests(
+        order === 'engine' ? { holdResponsesTo: /^\/images\/load$/ } : {},
+      );
+      onTestFinished(() => recorder.close());
       const child = spawn(
         process.execPath,
         ['--import', 'tsx', 'src/cli/main.ts', 'import', fixture.archive, '--target', target],
-        { cwd: root, env: { ...process.env, OFFLINE_SILENT: '1' }, stdio: ['ignore', 'ignore', 'pipe'] },
+        {
+          cwd: root,
+          env: { ...process.env, OFFLINE_SILENT: '1', DOCKER_HOST: recorder.dockerHost },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
       );
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => {
         stderr += chunk.toString();
       });
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      // 'close': the exit code once stderr has been read to its end.
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
       // Ctrl-C as soon as the engine has one of the bundle's images.
       let loaded = false;
       for (let i = 0; i < 1200 && !loaded; i++) {
@@ -77,6 +90,11 @@ describe('import interrupted by Ctrl-C (or SIGTERM)', () => {
       // A closed terminal (SIGHUP): every later write to stderr fails, as it does on a hung-up tty.
       if (signal === 'SIGHUP') child.stderr.destroy();
       child.kill(signal);
+      // Once the import says it took the signal, the load's answer may go on to it.
+      for (let i = 0; i < 400 && !stderr.includes('interrupted ('); i++) {
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      recorder.release();
       expect(await exited, stderr).toBe(exitCode);
       if (signal !== 'SIGHUP') expect(stderr).toContain(`interrupted (${signal})`);
       for (const tag of images) expect(await engine.inspectImage(tag), tag).toBeUndefined();
