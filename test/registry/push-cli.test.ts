@@ -166,7 +166,8 @@ describe('offline push, import --registry and deploy from the command line', () 
           `${proxy.host}/stall`,
           '--insecure',
           '--request-timeout',
-          '1',
+          // Enough that the requests passed on to the registry (HEAD, POST) never reach it on a busy host.
+          '3',
           '--json',
         ],
         { env: { OFFLINE_UPLOAD_STATE_DIR: path.join(dir, 'state') } },
@@ -174,7 +175,7 @@ describe('offline push, import --registry and deploy from the command line', () 
       expect(result.code).toBe(1);
       expect(result.json?.error).toMatchObject({
         code: 'EREGISTRY',
-        message: expect.stringMatching(/^PATCH .* nothing sent or received for 1 s/),
+        message: expect.stringMatching(/^PATCH .* nothing sent or received for 3 s/),
       });
     } finally {
       proxy.hold = undefined;

@@ -32,9 +32,10 @@ async function fetchR50k(url: string, options: Partial<Parameters<typeof prefetc
 
 describe('download timeouts', () => {
   it('lets a slow but steady body take longer than the per-attempt limit: the limit is on idleness', async () => {
-    // 40 pieces 50 ms apart: about 2 s in all, four times the limit, never idle for more than a tenth of it
-    server = await startScriptedServer({ [R50K]: trickle(40, 50) });
-    const { out, result } = await fetchR50k(server.url, { requestTimeoutMs: 500, retries: 0 });
+    // 40 pieces 100 ms apart: about 4 s in all, over twice the limit, never idle for more than a fifteenth of it
+    // (the server runs in this process: a pause of this test's process must not look like an idle server)
+    server = await startScriptedServer({ [R50K]: trickle(40, 100) });
+    const { out, result } = await fetchR50k(server.url, { requestTimeoutMs: 1500, retries: 0 });
     expect(result).toMatchObject([{ encoding: 'r50k_base', source: 'download' }]);
     expect(server.requests).toEqual([R50K]);
     expect((await readdir(out)).sort()).toEqual(['0ea1e91bbb3a60f729a8dc8f777fd2fc07cd8df4', 'index.json']);
