@@ -58,7 +58,12 @@ beforeAll(async () => {
   const docker = await requireDocker();
   engine = docker.engine;
   image = `${uniqueName('offline-finishing')}-task:1.0`;
-  await buildImage(engine, `FROM ${docker.baseImage}\nCMD ["sh", "-c", "sleep 3600"]\n`, image);
+  // Labelled with its name: deploy.test.ts builds the same steps, and each file removes its own image.
+  await buildImage(
+    engine,
+    `FROM ${docker.baseImage}\nLABEL offline.test.image=${image}\nCMD ["sh", "-c", "sleep 3600"]\n`,
+    image,
+  );
   finishing = await bundle('finishing', finishingCompose(), ['web', 'migrate', 'seed']);
   broken = await bundle('brokenstack', brokenCompose(), ['web', 'broken']);
   await removeImages(engine, [image]);

@@ -46,7 +46,12 @@ beforeAll(async () => {
     `FROM ${docker.baseImage}\nRUN mkdir -p /var/www\nCMD ["httpd", "-f", "-p", "8080", "-h", "/var/www"]\n`,
     web,
   );
-  await buildImage(engine, `FROM ${docker.baseImage}\nCMD ["sh", "-c", "sleep 3600"]\n`, worker);
+  // Labelled with its name: deploy-finishing.test.ts builds the same steps, and each file removes its own image.
+  await buildImage(
+    engine,
+    `FROM ${docker.baseImage}\nLABEL offline.test.image=${worker}\nCMD ["sh", "-c", "sleep 3600"]\n`,
+    worker,
+  );
   fixture = await makeBundle({
     name: 'swarmdemo',
     engine,

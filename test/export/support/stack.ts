@@ -29,7 +29,9 @@ export async function seedRegistryImage(
   const context = await tempDir('offline-seed-');
   await writeFile(
     path.join(context, 'Dockerfile'),
-    `FROM ${baseImage}\nRUN echo "pulled from a registry" > /pulled.txt\nCMD ["sleep", "3600"]\n`,
+    // The label makes the image this call's own: another test file seeding at the same time gets another ID,
+    // so neither's removal below can take an image the other is tagging.
+    `FROM ${baseImage}\nLABEL offline.test.seed="${ref}"\nRUN echo "pulled from a registry" > /pulled.txt\nCMD ["sleep", "3600"]\n`,
   );
   await engine.buildImage(await buildContextStream(context, 'Dockerfile'), { tags: [ref] });
   try {
