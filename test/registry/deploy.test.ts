@@ -78,7 +78,8 @@ beforeAll(async () => {
   await removeImages(engine, [web, worker]);
   registry = await startRegistry();
   swarm = await startPrivateSwarm();
-});
+  // Past the 170 s the Swarm's lock may be waited for (another file's Swarm), after this file's own builds.
+}, 400_000);
 
 afterAll(async () => {
   await swarm?.stop();
