@@ -36,11 +36,15 @@ export async function fetchManifest(
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 
-/** Starts the CLI as a child process (like runCli) but hands back the child, so a test can kill it midway. */
+/**
+ * Starts the CLI as a child process (like runCli) but hands back the child, so a test can kill it midway: Node
+ * itself with tsx as a loader (the tsx command runs the CLI in a child of its own, which a SIGKILL of tsx would
+ * leave running).
+ */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv) {
   const child = spawn(
-    path.join(root, 'node_modules/.bin/tsx'),
-    [path.join(root, 'src/cli/main.ts'), ...args],
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), ...args],
     {
       cwd: root,
       env: { ...process.env, OFFLINE_SILENT: '1', ...env },
