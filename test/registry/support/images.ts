@@ -42,15 +42,11 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../.
  * leave running).
  */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), ...args],
-    {
-      cwd: root,
-      env: { ...process.env, OFFLINE_SILENT: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), ...args], {
+    cwd: root,
+    env: { ...process.env, OFFLINE_SILENT: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output = gatherOutput(child);
   const done = new Promise<{
     code: number | null;
