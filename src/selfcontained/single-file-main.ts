@@ -8,6 +8,7 @@
 // import.meta once built: esbuild writes its imports as require() calls, and the build gives an ES module run a
 // require() for built-in modules (importer-build.ts).
 import './refuse-old-node.js';
+import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,10 +26,13 @@ import { extractCli } from './embedded-cli.js';
  */
 const CHECKPOINT_MS = 500;
 
-// This file's real path: the launcher gives it; an ES module run is Node's main module, whose real path Node
-// puts in argv[1]. (Checked for a path: under `node -e`, a global __filename is '[eval]'.)
+// This file's real path: the launcher gives it; an ES module run is Node's main module, named by argv[1]
+// (absolute, but not resolved through symlinks as import.meta.url was). Under `node -e`, a global __filename
+// is '[eval]': hence the check for a path.
 const file =
-  typeof __filename === 'string' && path.isAbsolute(__filename) ? __filename : (process.argv[1] ?? '');
+  typeof __filename === 'string' && path.isAbsolute(__filename)
+    ? __filename
+    : realpathSync(process.argv[1] ?? '.');
 // The carrier is declared at the end of this module (embedded-cli.ts): its text comes from the source V8 holds.
 const source = typeof offlineCliCarrier === 'function' ? extractCli(offlineCliCarrier.toString()) : undefined;
 if (source === undefined) {

@@ -1,6 +1,17 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -249,5 +260,21 @@ const look = setInterval(() => {
     expect(run.stderr).toBe(
       `error: ${cut}: damaged, the CLI it carries is missing; copy offline.mjs again\n`,
     );
+    // Named by its real path however it was run: through a symlink, by node and as a program.
+    await chmod(cut, 0o755);
+    const link = path.join(work, 'linked-offline.mjs');
+    await symlink(cut, link);
+    for (const how of [[process.execPath, link], [link]]) {
+      const [command, ...args] = [...how, '--version'];
+      const linked = await execFileAsync(command as string, args, {
+        env: { ...process.env, OFFLINE_CODE_CACHE: 'off' },
+      }).then(
+        () => ({ stderr: '' }),
+        (error: { stderr: string }) => error,
+      );
+      expect(linked.stderr).toBe(
+        `error: ${cut}: damaged, the CLI it carries is missing; copy offline.mjs again\n`,
+      );
+    }
   });
 });
