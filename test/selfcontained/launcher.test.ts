@@ -38,9 +38,9 @@ describe('the launcher at the head of offline.mjs', () => {
 
   type Probed = { ca: string | null; args: string[]; file: string; commonjs: boolean };
   /** What the probe printed, run as `how` (the file itself, or an interpreter given the file). */
-  const probeRun = async (how: string[], args: string[], env: NodeJS.ProcessEnv, cwd?: string) => {
+  const probeRun = async (how: string[], args: string[], env: NodeJS.ProcessEnv) => {
     const [command, ...rest] = [...how, probe];
-    const { stdout } = await run(command as string, [...rest, ...args], { env, cwd });
+    const { stdout } = await run(command as string, [...rest, ...args], { env });
     return JSON.parse(stdout) as Probed;
   };
 
