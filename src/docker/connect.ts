@@ -45,8 +45,8 @@ export async function connectDocker(env: NodeJS.ProcessEnv = process.env): Promi
  * name. Without one, Node works a server name out for every request, TLS or not, by testing the Host header
  * ("localhost") against its IPv6 pattern, whose first two runs took 5-8 ms in a bare script (two requests
  * over the engine's socket: 14-16 ms and 2-4 ms for the first and second, 8.6-10.3 ms for the first with the
- * name given; Node 20, 2 cores). docker-modem describes every request's options with util.inspect, however deep, even with its debug
- * output off: this agent prints as one word there, not as its sockets.
+ * name given; Node 20, 2 cores). docker-modem describes every request's options with util.inspect, however
+ * deep, even with its debug output off: this agent prints as one word there, not as its sockets.
  */
 export function socketAgent(): Agent {
   const options: AgentOptions & { servername: string } = {

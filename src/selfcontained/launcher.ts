@@ -14,9 +14,10 @@
  * How it starts Node: on the file as a script (BOOT), not as the ES module its name makes it. An ES module
  * entry costs Node 20 its ES module loader, about 9 ms of every start on 2 cores (an empty .mjs against an
  * empty .cjs: 49.7 against 40.9 ms, medians of 150 interleaved runs). Built offline.mjs, this way against the
- * other: `--version` 87.4 -> 77.7 and 93.1 -> 83.6 ms (medians of 100 and 150), a re-import of the import
- * benchmark's bundle faster in each of five rounds, by 1 to 20 ms (medians of 80-120; 204.0 -> 198.6 in the
- * longest). The loader that follows runs either way (single-file-main.ts), so `node offline.mjs` still works.
+ * other, in three rounds each: `--version` faster by 4-10 ms (93.1 -> 83.6, 76.7 -> 72.5, 78.6 -> 72.4 ms;
+ * medians of 100-150 interleaved runs), a re-import of the import benchmark's bundle by 1-8 ms (202.6 -> 201.8,
+ * 204.0 -> 198.6, 179.4 -> 171.9 ms; medians of 80-120). The loader that follows runs either way
+ * (single-file-main.ts), so `node offline.mjs` still works.
  */
 export const COMMANDS_WITHOUT_TLS = ['import', 'verify', 'inspect', 'rebuild', 'checksum'] as const;
 
