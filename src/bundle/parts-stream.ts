@@ -1,11 +1,19 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { type FileReadResult, open } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { OfflineError } from '../errors.js';
 import type { BundleLocation } from './locate.js';
 
 const READ_CHUNK = 1024 * 1024;
+/**
+ * The first read of a bundle is this small, and each next one twice as large up to READ_CHUNK. Its lists and
+ * small files come first and its image archives last: zlib hands on what it inflated from one read as soon as
+ * that read is used up, so the manifest is checked (and the pre-flight begun) once 64 KiB are inflated, not a
+ * whole MiB; and a re-import, which stops before the image archives, reads and inflates little past what it uses.
+ */
+const HEAD_READ = 64 * 1024;
 
 /**
  * The archive's bytes as one stream, its parts joined in order with no joined copy on disk. Each part is hashed
@@ -19,6 +27,8 @@ export class PartsSource {
   private bytes = 0;
   /** Parts found to differ, in order. */
   private readonly bad: OfflineError[] = [];
+  /** While set, no further bytes are taken in (see holdWhile). */
+  private held: Promise<unknown> | undefined;
 
   constructor(
     private readonly location: BundleLocation,
@@ -28,17 +38,35 @@ export class PartsSource {
     this.stream = Readable.from(this.read(), { objectMode: false });
   }
 
+  /**
+   * Takes no further bytes in until `work` settles, and returns it. The reader holds the bundle while its handler
+   * decides from the lists what it needs: a re-import needs nothing past the head, and bytes read ahead meanwhile
+   * (hashed, inflated and parsed up to 5 MiB) were work thrown away that the decision had to share the CPU with.
+   */
+  holdWhile<T>(work: Promise<T>): Promise<T> {
+    const held = work.then(
+      () => {},
+      () => {},
+    );
+    this.held = held;
+    void held.then(() => {
+      if (this.held === held) this.held = undefined;
+    });
+    return work;
+  }
+
   private async *read(): AsyncGenerator<Buffer> {
     for (; this.index < this.location.parts.length; this.index++) {
       const file = this.location.parts[this.index] as string;
       const part = { file, hash: createHash('sha256'), offset: 0 };
       this.current = part;
-      for await (const chunk of createReadStream(file, { highWaterMark: READ_CHUNK })) {
-        part.hash.update(chunk as Buffer);
-        part.offset += (chunk as Buffer).length;
-        this.bytes += (chunk as Buffer).length;
+      const first = this.index === 0 ? HEAD_READ : READ_CHUNK;
+      for await (const chunk of chunksOf(file, first, () => this.held)) {
+        part.hash.update(chunk);
+        part.offset += chunk.length;
+        this.bytes += chunk.length;
         this.onBytes?.(this.bytes);
-        yield chunk as Buffer;
+        yield chunk;
       }
       this.current = undefined;
       const bad = this.check(file, part.hash.digest('hex'));
@@ -86,6 +114,39 @@ export class PartsSource {
     );
     this.bad.push(error);
     return error;
+  }
+}
+
+/**
+ * A file's bytes, in reads that double from `first` up to READ_CHUNK, the next read under way while a chunk is
+ * used. `ready` is awaited before each next read is begun.
+ */
+async function* chunksOf(
+  file: string,
+  first: number,
+  ready: () => Promise<unknown> | undefined,
+): AsyncGenerator<Buffer> {
+  const handle = await open(file, 'r');
+  const readAt = (position: number, size: number) => handle.read(Buffer.allocUnsafe(size), 0, size, position);
+  let pending: Promise<FileReadResult<Buffer>> | undefined;
+  try {
+    let size = first;
+    let position = 0;
+    pending = readAt(position, size);
+    for (;;) {
+      const { bytesRead, buffer } = await pending;
+      pending = undefined;
+      if (bytesRead === 0) return;
+      position += bytesRead;
+      size = Math.min(size * 2, READ_CHUNK);
+      await ready();
+      pending = readAt(position, size);
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    // A read left under way when the consumer stops is waited for: the handle is closed after it.
+    await pending?.catch(() => {});
+    await handle.close();
   }
 }
 

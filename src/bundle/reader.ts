@@ -132,7 +132,7 @@ export async function readBundle(
     if (handler.stopBefore?.(rel)) {
       stoppedBefore = rel;
       entry.resume();
-      return void controller.abort();
+      return stopQuietly(controller);
     }
     const skip = (error: OfflineError) => {
       entry.resume();
@@ -210,7 +210,7 @@ export async function readBundle(
     if (heads.length < 2) return;
     lists = checkLists(heads[0] as Buffer, heads[1] as Buffer);
     verified.push({ path: MANIFEST_FILE, ...lists.manifestDigest });
-    await handler.onLists?.(lists.manifest, lists.checksums);
+    await source.holdWhile(Promise.resolve(handler.onLists?.(lists.manifest, lists.checksums)));
   }
 
   let chain: Promise<void> = Promise.resolve();
@@ -254,6 +254,21 @@ export async function readBundle(
     );
   }
   return readOutcome(where, problems, lists, verified, stoppedBefore);
+}
+
+/**
+ * Aborts the read where the handler stopped it. That is no error, and the AbortError the streams are destroyed with
+ * is never shown: it is made without a stack. Node's streams read the stack of the error they are destroyed with,
+ * and formatting the first stack with frames in offline.mjs's 870 KB script cost a re-import 4-6 ms.
+ */
+function stopQuietly(controller: AbortController): void {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    controller.abort();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /**

@@ -25,14 +25,13 @@ export interface PlannedFile {
 async function previouslyWritten(target: string): Promise<Map<string, string>> {
   const read = async <T>(file: string): Promise<T | undefined> =>
     JSON.parse(await readFile(path.join(target, file), 'utf8').catch(() => 'null')) ?? undefined;
+  type Listed = { files?: { path: string; sha256: string }[] };
+  const [manifest, report] = await Promise.all([
+    read<Listed>(MANIFEST_COPY).catch(() => undefined),
+    read<Listed>(REPORT_FILE).catch(() => undefined),
+  ]);
   const written = new Map<string, string>();
-  const manifest = await read<{ files?: { path: string; sha256: string }[] }>(MANIFEST_COPY).catch(
-    () => undefined,
-  );
   for (const f of manifest?.files ?? []) written.set(targetPathFor(f.path), f.sha256);
-  const report = await read<{ files?: { path: string; sha256: string }[] }>(REPORT_FILE).catch(
-    () => undefined,
-  );
   for (const f of report?.files ?? []) written.set(f.path, f.sha256);
   return written;
 }
@@ -50,40 +49,40 @@ export async function planFiles(
   include: (bundlePath: string) => boolean = () => true,
 ): Promise<PlannedFile[]> {
   const previous = await previouslyWritten(target);
-  const planned: PlannedFile[] = [];
-  const conflicts: OfflineError[] = [];
-  for (const file of manifest.files) {
-    if (isImageArchive(file.path) || !include(file.path)) continue;
-    const targetPath = targetPathFor(file.path);
-    const absolute = resolveInside(target, targetPath, 'manifest.json');
-    const existing = await stat(absolute).catch(() => undefined);
-    let action: FileAction = 'create';
-    if (existing) {
-      const current = (await hashFile(absolute)).sha256;
-      if (current === file.sha256) action = 'unchanged';
-      else if (previous.get(targetPath) === current) action = 'update';
-      else {
-        action = 'replace-changed';
-        if (!force) {
-          conflicts.push(
-            new OfflineError('EEXIST', `${absolute}: exists with other content; not overwritten`, {
-              file: absolute,
-              expected: file.sha256,
+  // Each file's target is looked at at once, not one after another: a re-import hashes every file it placed,
+  // and each is a few round trips to the thread pool.
+  const looked = await Promise.all(
+    manifest.files
+      .filter((file) => !isImageArchive(file.path) && include(file.path))
+      .map(async (file) => {
+        const targetPath = targetPathFor(file.path);
+        const absolute = resolveInside(target, targetPath, 'manifest.json');
+        const existing = await stat(absolute).catch(() => undefined);
+        const current = existing && (await hashFile(absolute, existing.size)).sha256;
+        const action = actionFor(current, file.sha256, previous.get(targetPath));
+        const planned = {
+          bundlePath: file.path,
+          targetPath,
+          absolute,
+          sha256: file.sha256,
+          size: file.size,
+          action,
+        };
+        return { planned, current };
+      }),
+  );
+  const conflicts = force
+    ? []
+    : looked
+        .filter(({ planned }) => planned.action === 'replace-changed')
+        .map(
+          ({ planned, current }) =>
+            new OfflineError('EEXIST', `${planned.absolute}: exists with other content; not overwritten`, {
+              file: planned.absolute,
+              expected: planned.sha256,
               found: current,
             }),
-          );
-        }
-      }
-    }
-    planned.push({
-      bundlePath: file.path,
-      targetPath,
-      absolute,
-      sha256: file.sha256,
-      size: file.size,
-      action,
-    });
-  }
+        );
   if (conflicts.length > 0) {
     throw new OfflineError(
       'EEXIST',
@@ -95,5 +94,16 @@ export async function planFiles(
       },
     );
   }
-  return planned;
+  return looked.map((l) => l.planned);
+}
+
+/** What happens to a file whose target holds `current` (undefined: nothing there yet). */
+function actionFor(
+  current: string | undefined,
+  bundled: string,
+  writtenBefore: string | undefined,
+): FileAction {
+  if (current === undefined) return 'create';
+  if (current === bundled) return 'unchanged';
+  return current === writtenBefore ? 'update' : 'replace-changed';
 }

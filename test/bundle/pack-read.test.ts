@@ -85,9 +85,35 @@ describe('pack and read', () => {
 
   it('stops before an entry when asked, without error', async () => {
     const fixture = await bundle();
+    const limit = Error.stackTraceLimit;
     const result = await readBundle(await locateBundle(fixture.archive), {
       stopBefore: (p) => p.startsWith('tiktoken/'),
     });
     expect(result.stoppedBefore).toBe('tiktoken/abc');
+    expect(Error.stackTraceLimit).toBe(limit);
+  });
+
+  it('takes no bytes from the media while onLists decides, and little past a stop', async () => {
+    // Random bytes do not compress: the archive is about 8 MiB, nearly all of it after the stop.
+    const fixture = await bundle({ files: { ...files, 'tiktoken/abc': randomBytes(8 * 1024 * 1024) } });
+    let bytes = 0;
+    const seen: number[] = [];
+    const result = await readBundle(
+      await locateBundle(fixture.archive),
+      {
+        onLists: async () => {
+          seen.push(bytes);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          seen.push(bytes);
+        },
+        stopBefore: (p) => p.startsWith('tiktoken/'),
+      },
+      { onBytes: (n) => (bytes = n) },
+    );
+    expect(result.stoppedBefore).toBe('tiktoken/abc');
+    expect(seen[1]).toBe(seen[0]);
+    // Reads begin at 64 KiB and double: a few are under way while the head is inflated, and the stop comes
+    // before the reads reach 1 MiB each. Before, reads of 1 MiB went on during onLists, to the archive's end.
+    expect(bytes).toBeLessThan(4 * 1024 * 1024);
   });
 });
