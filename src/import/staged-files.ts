@@ -43,6 +43,8 @@ export class StagedFiles {
   private placed: Placed[] = [];
   /** The earlier content of files a rollback could not put back: discard() leaves them. */
   private readonly keep = new Set<string>();
+  /** Folders this run has made sure of (staging and target): each is made once, not for every file in it. */
+  private readonly folders = new Set<string>();
 
   constructor(private readonly target: string) {
     this.dir = path.join(target, `.offline-import-${randomBytes(6).toString('hex')}`);
@@ -59,7 +61,7 @@ export class StagedFiles {
   /** Writes one bundle file under the staging folder; returns where it was staged. */
   async write(file: PlannedFile, stream: Readable, executable = false): Promise<string> {
     const staged = path.join(this.dir, 'files', ...file.targetPath.split('/'));
-    await mkdir(path.dirname(staged), { recursive: true });
+    await this.makeFolder(path.dirname(staged));
     await writeStreamAtomic(stream, staged, {
       expected: { sha256: file.sha256, size: file.size },
       label: file.bundlePath,
@@ -81,7 +83,7 @@ export class StagedFiles {
     options: { mode?: number; onlyIfAbsent?: boolean } = {},
   ): Promise<string> {
     const staged = path.join(this.dir, 'made', ...targetPath.split('/'));
-    await mkdir(path.dirname(staged), { recursive: true });
+    await this.makeFolder(path.dirname(staged));
     await writeFile(staged, text, { flag: 'wx', mode: options.mode ?? 0o644 });
     const dest = path.join(this.target, ...targetPath.split('/'));
     this.moves.push({ staged, dest, backup: false, onlyIfAbsent: options.onlyIfAbsent ?? false });
@@ -125,7 +127,7 @@ export class StagedFiles {
     const placed: Placed = { dest: move.dest };
     // Recorded before any change, so that a rollback sees a step that failed half-way.
     this.placed.push(placed);
-    const madeDir = await mkdir(path.dirname(move.dest), { recursive: true });
+    const madeDir = await this.makeFolder(path.dirname(move.dest));
     if (madeDir) placed.madeDir = madeDir;
     const exists = await lstat(move.dest).then(
       () => true,
@@ -139,12 +141,20 @@ export class StagedFiles {
     if (exists) {
       // A second name for the file being replaced, so the rename below still replaces it in one step.
       const previous = path.join(this.dir, 'previous', String(this.placed.length));
-      await mkdir(path.dirname(previous), { recursive: true });
+      await this.makeFolder(path.dirname(previous));
       await link(move.dest, previous);
       placed.previous = previous;
     }
     await rename(move.staged, move.dest);
     placed.moved = true;
+  }
+
+  /** Makes `dir` and the folders above it as needed, once per run; returns the first folder it made, if any. */
+  private async makeFolder(dir: string): Promise<string | undefined> {
+    if (this.folders.has(dir)) return undefined;
+    const made = await mkdir(dir, { recursive: true });
+    this.folders.add(dir);
+    return made;
   }
 
   /**
