@@ -172,7 +172,7 @@ export async function runImport(
     signal?.throwIfAborted();
     await staged.commit(stamp);
     placed = true;
-    await staged.discard();
+    staged.discard();
     if (options.start) {
       const command = await startStack(m, options.target, report.registry?.composeOverride);
       output.info(`started: ${command}`);
@@ -199,7 +199,7 @@ export async function runImport(
     }
     return report;
   } catch (error) {
-    await staged.discard();
+    staged.discard();
     if (madeTarget && !placed) await removeEmptyFolders(madeTarget, options.target);
     if (!placed) {
       const undone = await restoreImageSnapshot(engine, snapshot, bundleImages(manifest)).catch(

@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { chmod, copyFile, link, lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import {
+  constants,
+  copyFileSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { chmod, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { OfflineError } from '../errors.js';
@@ -61,7 +70,7 @@ export class StagedFiles {
   /** Writes one bundle file under the staging folder; returns where it was staged. */
   async write(file: PlannedFile, stream: Readable, executable = false): Promise<string> {
     const staged = path.join(this.dir, 'files', ...file.targetPath.split('/'));
-    await this.makeFolder(path.dirname(staged));
+    this.makeFolder(path.dirname(staged));
     await writeStreamAtomic(stream, staged, {
       expected: { sha256: file.sha256, size: file.size },
       label: file.bundlePath,
@@ -83,8 +92,8 @@ export class StagedFiles {
     options: { mode?: number; onlyIfAbsent?: boolean } = {},
   ): Promise<string> {
     const staged = path.join(this.dir, 'made', ...targetPath.split('/'));
-    await this.makeFolder(path.dirname(staged));
-    await writeFile(staged, text, { flag: 'wx', mode: options.mode ?? 0o644 });
+    this.makeFolder(path.dirname(staged));
+    writeFileSync(staged, text, { flag: 'wx', mode: options.mode ?? 0o644 });
     const dest = path.join(this.target, ...targetPath.split('/'));
     this.moves.push({ staged, dest, backup: false, onlyIfAbsent: options.onlyIfAbsent ?? false });
     return dest;
@@ -100,11 +109,15 @@ export class StagedFiles {
     return this.moves.filter((m) => m.backup).map((m) => backupPath(m.dest, stamp));
   }
 
-  /** Moves every staged file into place, all or none; returns the backups made. */
+  /**
+   * Moves every staged file into place, all or none; returns the backups made. Each move is a few metadata
+   * operations (a folder, lstat, rename), done synchronously: a thread-pool round trip for each cost far more
+   * than the operation, and nothing else is to run meanwhile.
+   */
   async commit(stamp: string): Promise<string[]> {
     for (const move of this.moves) {
       try {
-        await this.place(move, stamp);
+        this.place(move, stamp);
       } catch (error) {
         throw placeError(move.dest, error, await this.rollback());
       }
@@ -116,43 +129,39 @@ export class StagedFiles {
    * Removes the staging folder; but where a rollback could not put a replaced file back, the staging folder
    * stays with only that file's earlier content in it (the error named where).
    */
-  async discard(): Promise<void> {
-    if (this.keep.size === 0) return rm(this.dir, { recursive: true, force: true });
-    for (const part of ['files', 'made']) {
-      await rm(path.join(this.dir, part), { recursive: true, force: true });
-    }
+  discard(): void {
+    const parts =
+      this.keep.size === 0 ? [this.dir] : ['files', 'made'].map((part) => path.join(this.dir, part));
+    for (const part of parts) rmSync(part, { recursive: true, force: true });
   }
 
-  private async place(move: Move, stamp: string): Promise<void> {
+  private place(move: Move, stamp: string): void {
     const placed: Placed = { dest: move.dest };
     // Recorded before any change, so that a rollback sees a step that failed half-way.
     this.placed.push(placed);
-    const madeDir = await this.makeFolder(path.dirname(move.dest));
+    const madeDir = this.makeFolder(path.dirname(move.dest));
     if (madeDir) placed.madeDir = madeDir;
-    const exists = await lstat(move.dest).then(
-      () => true,
-      () => false,
-    );
+    const exists = lstatSync(move.dest, { throwIfNoEntry: false }) !== undefined;
     if (exists && move.onlyIfAbsent) return;
     if (exists && move.backup) {
-      await copyFile(move.dest, backupPath(move.dest, stamp), constants.COPYFILE_EXCL);
+      copyFileSync(move.dest, backupPath(move.dest, stamp), constants.COPYFILE_EXCL);
       placed.backup = backupPath(move.dest, stamp);
     }
     if (exists) {
       // A second name for the file being replaced, so the rename below still replaces it in one step.
       const previous = path.join(this.dir, 'previous', String(this.placed.length));
-      await this.makeFolder(path.dirname(previous));
-      await link(move.dest, previous);
+      this.makeFolder(path.dirname(previous));
+      linkSync(move.dest, previous);
       placed.previous = previous;
     }
-    await rename(move.staged, move.dest);
+    renameSync(move.staged, move.dest);
     placed.moved = true;
   }
 
   /** Makes `dir` and the folders above it as needed, once per run; returns the first folder it made, if any. */
-  private async makeFolder(dir: string): Promise<string | undefined> {
+  private makeFolder(dir: string): string | undefined {
     if (this.folders.has(dir)) return undefined;
-    const made = await mkdir(dir, { recursive: true });
+    const made = mkdirSync(dir, { recursive: true });
     this.folders.add(dir);
     return made;
   }

@@ -179,7 +179,7 @@ export async function runPush(request: PushRequest): Promise<PushResult> {
     return result;
   } finally {
     client.close();
-    await staged?.discard();
+    staged?.discard();
     if (madeStackDir && request.stackDir && !placed) await removeEmptyFolders(madeStackDir, request.stackDir);
     await rm(spool, { recursive: true, force: true });
   }
