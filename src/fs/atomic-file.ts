@@ -28,7 +28,7 @@ export function tempPathFor(dest: string): string {
 /**
  * A source pinned to at most this many bytes is taken into memory, checked, and written with one synchronous
  * write: for a small file the thread-pool round trips of a file stream (open, write, close) cost far more than
- * the write. A re-import of the import benchmark's bundle stages seven such files.
+ * the write. An import of the import benchmark's bundle into a new folder stages six such files.
  */
 const SMALL_FILE = 64 * 1024;
 
