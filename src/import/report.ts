@@ -11,10 +11,17 @@ export interface ImportReport {
   target: string;
   /** Every bundle file whose sha256 was checked while it streamed. */
   verified: { path: string; sha256: string; size: number }[];
-  /** Files written under the target (their sha256 lets the next import tell a user's change from ours). */
+  /**
+   * Files placed under the target (their sha256 lets the next import tell a user's change from ours). An
+   * `unchanged` one already had the manifest's sha256 there, hashed by this run; its copy in the bundle may not
+   * have been read (notRead).
+   */
   files: { path: string; sha256: string; action: string }[];
   images: { loaded: string[]; skipped: string[] };
-  /** Set when the image archive was not read: every image was already present, or they come from a registry. */
+  /**
+   * Set when the read stopped early, before this entry: neither it nor any later one was needed (files unchanged
+   * in the target, image archives whose every image was present, or whose images come from a registry).
+   */
   notRead?: string;
   /** An import from a registry (`--registry`): where the images are, and the compose override naming them. */
   registry?: { registry: string; composeOverride: string };

@@ -60,7 +60,12 @@ export async function runImport(
   const readArchives = new Set<string>();
   let planned = new Map<string, PlannedFile>();
   let manifest: BundleManifest | undefined;
-  let skipLast: string | undefined;
+  /**
+   * The entries the read must still bring, known once the lists are: files to place (created or updated), files
+   * verified where they are (an extracted folder's, in place), and image archives with an image to load (from a
+   * registry: those before the last, only verified). Once none is left the read stops, before the next entry.
+   */
+  let awaited = new Set<string>();
   /** Set once the files are in place: a later failure (the stack not starting) undoes nothing. */
   let placed = false;
 
@@ -106,12 +111,14 @@ export async function runImport(
           // The files the manifest names for later steps (the .env, compose up) must be ones it places.
           envTemplatePath(m, options.target);
           placedFile(m, m.compose.file, options.target, 'compose.file');
-          const last = lastArchive(m);
-          if (last && (registry || missingImages(present, m, last).length === 0)) skipLast = last;
+          awaited = awaitedEntries(m, planned, (archive) =>
+            registry ? archive !== lastArchive(m) : missingImages(present, m, archive).length > 0,
+          );
         },
-        stopBefore: (p) => p === skipLast,
+        stopBefore: () => awaited.size === 0,
         onEntry: async (entry) => {
           const m = manifest as BundleManifest;
+          awaited.delete(entry.path);
           if (isImageArchive(entry.path)) {
             // From a registry, an archive before the last is only verified (the reader hashes it as it drains).
             if (registry) return void entry.stream.resume();
@@ -144,11 +151,12 @@ export async function runImport(
       { ...ignoreOutputs, ...(signal && { signal }) },
     );
     const m = result.manifest;
-    if (result.stoppedBefore && !registry) {
-      const ids = m.archives.find((a) => a.path === result.stoppedBefore)?.images ?? [];
-      skipped.push(...ids);
-      readArchives.add(result.stoppedBefore);
-      output.info(`${result.stoppedBefore}: every image already present, not read`);
+    // Stopped early, the archives not read were not needed: every image in them is present.
+    for (const archive of result.stoppedBefore && !registry ? m.archives : []) {
+      if (readArchives.has(archive.path)) continue;
+      skipped.push(...archive.images);
+      readArchives.add(archive.path);
+      output.info(`${archive.path}: every image already present, not read`);
     }
     if (!registry)
       await ensureImagesTagged(engine, m, readArchives, loaded.length === 0 ? snapshot : undefined);
@@ -216,6 +224,23 @@ export async function runImport(
     }
     throw location.kind === 'folder' ? explainInPlace(error, location.dir, inUse) : error;
   }
+}
+
+/**
+ * The bundle files the read must bring (see `awaited` in runImport): every file but those planned `unchanged` (the
+ * target's copy already has the manifest's sha256) and the image archives `needsArchive` turns down.
+ */
+function awaitedEntries(
+  manifest: BundleManifest,
+  planned: ReadonlyMap<string, PlannedFile>,
+  needsArchive: (archive: string) => boolean,
+): Set<string> {
+  const archives = new Set(manifest.archives.map((a) => a.path));
+  return new Set(
+    manifest.files
+      .map((f) => f.path)
+      .filter((p) => (archives.has(p) ? needsArchive(p) : planned.get(p)?.action !== 'unchanged')),
+  );
 }
 
 /** The image IDs and tags an import of this bundle may add or move (none before its manifest was read). */

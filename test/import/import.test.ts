@@ -1,4 +1,4 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import * as tar from 'tar';
@@ -126,12 +126,37 @@ describe('offline import', () => {
     expect(secondPaths).not.toContain('/version');
     expect(secondPaths).not.toContain('/info');
     const again = (
-      second.json as { report: { images: { loaded: string[]; skipped: string[] }; notRead?: string } }
+      second.json as {
+        report: {
+          images: { loaded: string[]; skipped: string[] };
+          notRead?: string;
+          verified: { path: string }[];
+          files: { action: string }[];
+        };
+      }
     ).report;
     expect(again.images).toEqual({ loaded: [], skipped: [webId] });
-    expect(again.notRead).toBe('images/images.tar');
+    // Every file was already in the target as the manifest has it and every image present: nothing past the
+    // lists was needed, and the read stopped there.
+    expect(again.files.map((f) => f.action)).toEqual(again.files.map(() => 'unchanged'));
+    expect(again.verified.map((v) => v.path)).toEqual(['manifest.json']);
+    expect(again.notRead).toBe('README.txt');
     expect((await engine.inspectImage(web))?.id).toBe(webId);
     expect(await readFile(path.join(target, '.env'), 'utf8')).toBe(dotEnv);
+
+    // One file gone from the target: the read goes on until that file is placed again, and stops after it.
+    await rm(path.join(target, 'docker-compose.yml'));
+    const third = await runCli(['import', fixture.archive, '--target', target, '--json']);
+    expect(third.code, third.stderr).toBe(0);
+    const restored = (
+      third.json as {
+        report: { notRead?: string; verified: { path: string }[]; files: { path: string; action: string }[] };
+      }
+    ).report;
+    expect(restored.files.find((f) => f.path === 'docker-compose.yml')?.action).toBe('create');
+    expect(restored.verified.map((v) => v.path)).toContain('stack/docker-compose.yml');
+    expect(restored.notRead).toBe('images/images.tar');
+    expect(await readFile(path.join(target, 'docker-compose.yml'), 'utf8')).toBe(compose(web));
   });
 
   it('refuses to overwrite a file the user changed, unless --force (backed up)', async () => {
