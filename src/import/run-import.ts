@@ -20,10 +20,10 @@ import { StagedFiles } from './staged-files.js';
 import { isCache, isImageArchive, lastArchive, placedFile } from './target-layout.js';
 
 /**
- * The import: locate the bundle, then one streaming read that checks every byte, sends image archives to the
- * engine and other files to a staging folder, with pre-flight checks as soon as the manifest is known. Only
- * when everything verified are the files, with the report and .env the import makes, moved into place, all or
- * none. On any failure before that (or an abort of `signal`: Ctrl-C) the images this run added are removed,
+ * The import: locate the bundle, then one streaming read that checks every byte it reads, sends image archives
+ * to the engine and other files to a staging folder, with pre-flight checks as soon as the manifest is known, and
+ * stops once nothing more is needed (`awaited`). Only when everything read verified are the files, with the
+ * report and .env the import makes, moved into place, all or none. On any failure before that (or an abort of `signal`: Ctrl-C) the images this run added are removed,
  * moved tags restored, staged files and the target folders it made removed. A stack that fails to start
  * (--start) undoes nothing: the import itself is complete.
  * With `registry` (the images were pushed there): no image is loaded; the image archives are verified as
