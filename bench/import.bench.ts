@@ -133,7 +133,7 @@ async function run(): Promise<void> {
     const first = median(runs.offline);
     // A re-import takes well under a second, so it is the median of SHORT_RUNS. The verdict's runs import the
     // bundle again into the last first import's folder, as a user runs the same command again; the others into a
-    // new folder each, where the bundle's files are placed again (until the eighth session, the verdict's way).
+    // new folder each, where the bundle's files are placed again (the verdict's runs before f2397f3).
     // Each starts after a `sync`, as every other way here does, so none starts with the first import's layer
     // writes still to flush.
     const sameTarget = `first-${ROUNDS - 1}`;

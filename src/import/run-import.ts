@@ -111,8 +111,9 @@ export async function runImport(
           // The files the manifest names for later steps (the .env, compose up) must be ones it places.
           envTemplatePath(m, options.target);
           placedFile(m, m.compose.file, options.target, 'compose.file');
+          const last = lastArchive(m);
           awaited = awaitedEntries(m, planned, (archive) =>
-            registry ? archive !== lastArchive(m) : missingImages(present, m, archive).length > 0,
+            registry ? archive !== last : missingImages(present, m, archive).length > 0,
           );
         },
         stopBefore: () => awaited.size === 0,
