@@ -1,6 +1,9 @@
 import { OfflineError } from '../errors.js';
 import { MAX_TIMER_MS, MAX_TIMER_TEXT } from '../time-limit.js';
 
+/** The environment variable that limits a whole tiktoken prefetch, as --deadline does. */
+export const DEADLINE_VARIABLE = 'OFFLINE_TIKTOKEN_DEADLINE';
+
 /** A limit as people read it: "2 h", "10 min", "30 s", "500 ms". */
 export function formatLimit(ms: number): string {
   if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;

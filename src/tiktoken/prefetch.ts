@@ -3,7 +3,7 @@ import path from 'node:path';
 import { OfflineError } from '../errors.js';
 import { writeIndex } from './cache-index.js';
 import { type CacheEntry, cacheEntry, cacheFileName, canonicalUrl, INDEX_FILE } from './cache-name.js';
-import { formatLimit, parseDuration, startDeadline } from './deadline.js';
+import { DEADLINE_VARIABLE, formatLimit, parseDuration, startDeadline } from './deadline.js';
 import { downloadVerified } from './download.js';
 import { checkFile } from './file-check.js';
 import { copyFromDir } from './from-dir.js';
@@ -45,7 +45,6 @@ export interface CachedFile extends CacheEntry {
   source: 'cache' | 'download' | 'local';
 }
 
-export const DEADLINE_VARIABLE = 'OFFLINE_TIKTOKEN_DEADLINE';
 const DEFAULT_DEADLINE_MS = 10 * 60_000;
 
 /**

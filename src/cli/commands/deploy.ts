@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
 import { OfflineError } from '../../errors.js';
-import { runPush } from '../../registry/run-push.js';
-import { deployStack } from '../../registry/stack-deploy.js';
-import { waitForStack } from '../../registry/stack-wait.js';
 import { BUNDLE_ARGUMENT } from '../bundle-argument.js';
 import { positiveWholeNumber } from '../option-values.js';
 import { action } from '../run.js';
@@ -49,6 +46,11 @@ export function registerDeploy(program: Command): void {
           throw new OfflineError('EUSAGE', 'deploy needs --swarm (the only orchestrator it deploys to)');
         }
         const timeout = positiveWholeNumber('--timeout', flags.timeout);
+        const [{ runPush }, { deployStack }, { waitForStack }] = await Promise.all([
+          import('../../registry/run-push.js'),
+          import('../../registry/stack-deploy.js'),
+          import('../../registry/stack-wait.js'),
+        ]);
         const request = await pushRequest(bundle, flags, output);
         const result = await interruptibleUpload(output, (signal) =>
           runPush({ ...request, signal, stackDir: flags.target, force: Boolean(flags.force) }),

@@ -1,9 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parseSize } from '../../bundle/size.js';
-import { connectDocker } from '../../docker/connect.js';
-import { type ExportFlags, resolveExportOptions } from '../../export/resolve-options.js';
-import { runExport } from '../../export/run-export.js';
-import { exportSummary } from '../../export/summary.js';
+import type { ExportFlags } from '../../export/resolve-options.js';
 import { interruptible } from '../interrupt.js';
 import { action } from '../run.js';
 
@@ -75,6 +72,13 @@ Examples:
     )
     .action(
       action(async (output, definition: string | undefined, flags: ExportFlags) => {
+        const [{ connectDocker }, { resolveExportOptions }, { runExport }, { exportSummary }] =
+          await Promise.all([
+            import('../../docker/connect.js'),
+            import('../../export/resolve-options.js'),
+            import('../../export/run-export.js'),
+            import('../../export/summary.js'),
+          ]);
         const options = await resolveExportOptions(definition, flags);
         return interruptible(output, 'stopping and removing partial files', async (signal) => {
           const engine = await connectDocker();

@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { connectDocker } from '../../docker/connect.js';
-import { runImport } from '../../import/run-import.js';
-import { defaultImportTarget } from '../../selfcontained/in-place.js';
 import { BUNDLE_ARGUMENT } from '../bundle-argument.js';
 import { interruptible } from '../interrupt.js';
 import { positiveWholeNumber } from '../option-values.js';
@@ -37,6 +34,11 @@ export function registerImport(program: Command): void {
           flags: { target?: string; start?: boolean; timeout: string; force?: boolean; registry?: string },
         ) => {
           const timeout = positiveWholeNumber('--timeout', flags.timeout);
+          const [{ connectDocker }, { runImport }, { defaultImportTarget }] = await Promise.all([
+            import('../../docker/connect.js'),
+            import('../../import/run-import.js'),
+            import('../../selfcontained/in-place.js'),
+          ]);
           const engine = await connectDocker();
           const options = {
             bundle,

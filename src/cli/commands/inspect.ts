@@ -1,8 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { type BundleLocation, locateBundle } from '../../bundle/locate.js';
+import type { BundleLocation } from '../../bundle/locate.js';
 import type { BundleManifest } from '../../bundle/manifest.js';
-import { readBundle } from '../../bundle/reader.js';
 import { OfflineError } from '../../errors.js';
 import { BUNDLE_ARGUMENT } from '../bundle-argument.js';
 import { action } from '../run.js';
@@ -19,6 +18,10 @@ export function registerInspect(program: Command): void {
     .addHelpText('after', '\nExample:\n  offline inspect ./out/demo-1.0.0.offline.tar.gz')
     .action(
       action(async (_output, bundle: string) => {
+        const [{ locateBundle }, { readBundle }] = await Promise.all([
+          import('../../bundle/locate.js'),
+          import('../../bundle/reader.js'),
+        ]);
         // Only the head is read: the first parts do, while the others are still being copied.
         const location = await locateBundle(bundle, { leadingParts: true });
         const { manifest } = await readBundle(location, { stopBefore: () => true }).catch(

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { runPush } from '../../registry/run-push.js';
 import { BUNDLE_ARGUMENT } from '../bundle-argument.js';
 import { action } from '../run.js';
 import {
@@ -36,6 +35,7 @@ export function registerPush(program: Command): void {
     )
     .action(
       action(async (output, bundle: string, flags: PushFlags) => {
+        const { runPush } = await import('../../registry/run-push.js');
         const request = await pushRequest(bundle, flags, output);
         const result = await interruptibleUpload(output, (signal) =>
           runPush({

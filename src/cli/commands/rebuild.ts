@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { connectDocker } from '../../docker/connect.js';
 import { type BuildArgUsed, parseBuildArgs } from '../../import/build-args.js';
-import { runRebuild } from '../../import/rebuild.js';
-import { describeSent } from '../../import/stage-passes.js';
 import { action } from '../run.js';
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -50,6 +47,11 @@ export function registerRebuild(program: Command): void {
         async (output, service: string, flags: { target: string; context?: string; buildArg?: string[] }) => {
           // Before the engine is reached: a malformed --build-arg is a usage error whatever the engine's state.
           const buildArgs = parseBuildArgs(flags.buildArg ?? [], process.env);
+          const [{ connectDocker }, { runRebuild }, { describeSent }] = await Promise.all([
+            import('../../docker/connect.js'),
+            import('../../import/rebuild.js'),
+            import('../../import/stage-passes.js'),
+          ]);
           const engine = await connectDocker();
           const result = await runRebuild(
             engine,

@@ -1,15 +1,12 @@
 import type { Command } from 'commander';
 import { OfflineError } from '../../errors.js';
-import { makeOutputFolder } from '../../fs/output-folder.js';
-import { parseDuration } from '../../tiktoken/deadline.js';
+import { DEADLINE_VARIABLE, parseDuration } from '../../tiktoken/deadline.js';
 import { FETCH_HINTS } from '../../tiktoken/hints.js';
-import { type CachedFile, DEADLINE_VARIABLE, prefetchTiktoken } from '../../tiktoken/prefetch.js';
+import type { CachedFile } from '../../tiktoken/prefetch.js';
 import { DEFAULT_ENCODINGS } from '../../tiktoken/registry.js';
-import { verifyTiktokenCache } from '../../tiktoken/verify-cache.js';
 import { interruptible } from '../interrupt.js';
 import { positiveWholeNumber } from '../option-values.js';
 import { action } from '../run.js';
-import { createTaskList } from '../tasks.js';
 
 function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
@@ -67,6 +64,11 @@ export function registerTiktoken(program: Command): void {
             .filter(Boolean);
           const deadlineMs =
             flags.deadline === undefined ? undefined : parseDuration(flags.deadline, '--deadline');
+          const [{ makeOutputFolder }, { prefetchTiktoken }, { createTaskList }] = await Promise.all([
+            import('../../fs/output-folder.js'),
+            import('../../tiktoken/prefetch.js'),
+            import('../tasks.js'),
+          ]);
           await makeOutputFolder(flags.out, '--out');
           let files: CachedFile[] = [];
           const progress = new Map<string, string>();
@@ -127,6 +129,7 @@ export function registerTiktoken(program: Command): void {
     .addHelpText('after', '\nExample:\n  offline tiktoken verify ./tiktoken-cache --json')
     .action(
       action(async (_output, dir: string) => {
+        const { verifyTiktokenCache } = await import('../../tiktoken/verify-cache.js');
         const result = await verifyTiktokenCache(dir);
         if (result.problems.length > 0) {
           throw new OfflineError(

@@ -1,8 +1,5 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { locateBundle } from '../../bundle/locate.js';
-import { readBundleWithProgress } from '../../bundle/read-with-progress.js';
-import { bundleFolderOutputs, stackInUse } from '../../selfcontained/in-place.js';
 import { BUNDLE_ARGUMENT } from '../bundle-argument.js';
 import { action } from '../run.js';
 
@@ -14,6 +11,12 @@ export function registerVerify(program: Command): void {
     .addHelpText('after', '\nExample:\n  offline verify /media/usb/demo-1.0.0.offline.tar.gz.part001 --json')
     .action(
       action(async (output, bundle: string) => {
+        const [{ locateBundle }, { readBundleWithProgress }, { bundleFolderOutputs, stackInUse }] =
+          await Promise.all([
+            import('../../bundle/locate.js'),
+            import('../../bundle/read-with-progress.js'),
+            import('../../selfcontained/in-place.js'),
+          ]);
         const location = await locateBundle(bundle);
         if (location.kind === 'archive' && !location.sidecar)
           output.warn(`${location.archiveName}: no .sha256 sidecar; only the contents are checked`);
