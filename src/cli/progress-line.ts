@@ -5,7 +5,7 @@ export interface ProgressSink {
 }
 
 export interface ProgressTiming {
-  /** Milliseconds since some fixed point (performance.now). */
+  /** Milliseconds since some fixed point (the process's start: not performance.now, which loads perf_hooks). */
   now(): number;
   /** Least time between two lines: redrawn on a terminal, appended to a log. */
   terminalMs: number;
@@ -16,7 +16,7 @@ export interface ProgressTiming {
 export type ProgressFactory = (label: string, total: number | undefined) => ProgressLine;
 
 export const DEFAULT_TIMING: ProgressTiming = {
-  now: () => performance.now(),
+  now: () => process.uptime() * 1000,
   terminalMs: 250,
   logMs: 15_000,
 };

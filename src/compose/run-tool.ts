@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-
 export interface ToolRun {
   code: number;
   stdout: string;
@@ -8,12 +6,18 @@ export interface ToolRun {
   missing: boolean;
 }
 
-/** Runs a program to completion, capturing its output; a missing program is reported, not thrown. */
+/**
+ * Runs a program to completion, capturing its output; a missing program is reported, not thrown.
+ * child_process is loaded on the first run (an import without --start runs no program), by
+ * process.getBuiltinModule: offline.mjs compiles the CLI as a script, where import() of a module it does not
+ * carry has no loader to go to.
+ */
 export function runTool(
   program: string,
   args: readonly string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<ToolRun> {
+  const { execFile } = process.getBuiltinModule('node:child_process');
   return new Promise((resolve) => {
     execFile(
       program,

@@ -32,7 +32,7 @@ function timed(
     title,
     ...(skip && { skip: (state: ExportState) => skip(state) }),
     task: async (state, task) => {
-      const started = performance.now();
+      const started = process.uptime();
       try {
         let last = '';
         await step(state, (line) => {
@@ -41,7 +41,7 @@ function timed(
           task.output = line;
         });
       } finally {
-        state.timings[key] = Number(((performance.now() - started) / 1000).toFixed(3));
+        state.timings[key] = Number((process.uptime() - started).toFixed(3));
       }
     },
   };
@@ -64,7 +64,7 @@ export async function runExport(
   await mkdir(stagingDir);
   const state = newExportState(options, engine, stagingDir, signal, (message) => output.warn(message));
   const result: Partial<ExportResult> = {};
-  const started = performance.now();
+  const started = process.uptime();
   try {
     const tasks = createTaskList<ExportState>(
       [
@@ -102,7 +102,7 @@ export async function runExport(
       await discardPacked(result.packed);
       throw error;
     }
-    state.timings.total = Number(((performance.now() - started) / 1000).toFixed(3));
+    state.timings.total = Number((process.uptime() - started).toFixed(3));
     return { state, ...result } as ExportResult;
   } finally {
     await rm(stagingDir, { recursive: true, force: true });

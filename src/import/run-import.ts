@@ -11,7 +11,7 @@ import { startStack, waitForServices } from './compose-start.js';
 import { envTemplatePath } from './env-file.js';
 import { type PlannedFile, planFiles } from './file-plan.js';
 import { ensureImagesTagged, loadArchive, missingImages } from './image-loader.js';
-import { restoreImageSnapshot, takeImageSnapshot } from './image-snapshot.js';
+import { type ImageSnapshot, restoreImageSnapshot, takeImageSnapshot } from './image-snapshot.js';
 import { stageMadeFiles } from './made-files.js';
 import type { ImportOptions } from './options.js';
 import { checkDiskSpace, checkPlatforms } from './preflight.js';
@@ -36,20 +36,23 @@ export async function runImport(
   output: Output,
   signal?: AbortSignal,
 ): Promise<ImportReport> {
-  const started = performance.now();
+  // process.uptime(), not performance.now(): the first use of `performance` loads Node's perf_hooks, about 1 ms
+  // of a start-up on 2 cores.
+  const started = process.uptime();
   // Parsed first: a bad --registry is a usage error before anything is read.
   const registry = options.registry === undefined ? undefined : parseTarget(options.registry, false);
-  // The engine's images are listed while the bundle is located (the snapshot is "before" this run either way).
+  // The engine's images are listed while the bundle is located and its head read, and awaited only when the
+  // manifest is there to compare with: nothing is loaded before, so the snapshot is "before" this run.
   const snapshotTaken = takeImageSnapshot(engine);
-  snapshotTaken.catch(() => {}); // handled even when a failed locate leaves it unawaited
+  snapshotTaken.catch(() => {}); // handled even when a failure before the manifest leaves it unawaited
+  let snapshot: ImageSnapshot | undefined;
   const location = await locateBundle(options.bundle);
   if (location.kind === 'archive' && !location.sidecar)
     output.warn(
       `${location.archiveName}: no .sha256 sidecar beside it; the media copy is not checked separately`,
     );
-  const snapshot = await snapshotTaken;
   // The images the engine has: those of the snapshot, and those each archive this run loads adds.
-  const present = new Set(snapshot.ids);
+  const present = new Set<string>();
   /** Whether loads go in several requests (engines before API 1.44); known once there is something to load. */
   let inRequests = false;
   // The first folder made for the target, if any: removed again when the import fails.
@@ -91,6 +94,8 @@ export async function runImport(
         onLists: async (m) => {
           manifest = m;
           output.info(`bundle ${m.name} ${m.version}: ${m.images.length} images, ${m.files.length} files`);
+          snapshot = await snapshotTaken;
+          for (const id of snapshot.ids) present.add(id);
           // Images the engine lacks take room on its data root: loaded now, or from a registry pulled by --start.
           const toLoad = new Set<string>();
           for (const archive of registry && !options.start ? [] : m.archives) {
@@ -210,7 +215,8 @@ export async function runImport(
   } catch (error) {
     staged.discard();
     if (madeTarget && !placed) await removeEmptyFolders(madeTarget, options.target);
-    if (!placed) {
+    // Without a snapshot the manifest was never compared with the engine: nothing was loaded.
+    if (!placed && snapshot) {
       const undone = await restoreImageSnapshot(engine, snapshot, bundleImages(manifest)).catch(
         (undo: Error) => {
           output.warn(`could not undo the load: ${undo.message}`);
@@ -276,5 +282,5 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pro
 }
 
 function seconds(since: number): number {
-  return Number(((performance.now() - since) / 1000).toFixed(3));
+  return Number((process.uptime() - since).toFixed(3));
 }

@@ -8,7 +8,8 @@ import {
   fetchToken,
   parseChallenge,
 } from './auth.js';
-import { createAgents, DEFAULT_IDLE_TIMEOUT, type HttpResponse, send } from './http.js';
+import { createAgents, type HttpResponse, send } from './http.js';
+import { DEFAULT_IDLE_TIMEOUT } from './idle-timeout.js';
 import { baseUrl, type RegistryTarget } from './target.js';
 
 export interface ClientOptions {

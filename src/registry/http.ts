@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { rootCertificates } from 'node:tls';
 import { OfflineError } from '../errors.js';
+import { DEFAULT_IDLE_TIMEOUT } from './idle-timeout.js';
 
 export interface HttpRequest {
   method: string;
@@ -15,9 +16,6 @@ export interface HttpRequest {
   /** Called with each body chunk's size as it is sent. */
   onSent?: (bytes: number) => void;
 }
-
-/** How long a request may go without a byte either way before it fails (socket idle time), in ms. */
-export const DEFAULT_IDLE_TIMEOUT = 120_000;
 
 export interface HttpResponse {
   status: number;

@@ -29,7 +29,7 @@ const wrapCli = (code: string) =>
   `(function (${CLI_PARAMETERS}) {"use strict";\n${code.replace(/^#!.*\n/, '')}\n})`;
 
 /**
- * Modules the single file leaves out, each replaced by a few lines (esbuild resolves `request` from a file
+ * Modules the single file leaves out or defers, each replaced by a few lines (esbuild resolves `request` from a file
  * whose path matches `importer`):
  * - optional ones that dependencies try inside try/catch and do without: ssh2's crypto addon and cpu-features
  *   (native .node files, which a single file cannot carry) and debug's supports-color (not installed). Each
@@ -39,8 +39,15 @@ const wrapCli = (code: string) =>
  *   protobuf, ssh2's ciphers): dockerode's BuildKit session and progress decoder, used only by buildImage with
  *   version "2" and followProgress (offline builds with the classic builder and reads every stream object
  *   itself: src/docker/json-stream.ts), and ssh2, docker-modem's ssh:// transport (DOCKER_HOST is unix://,
- *   tcp:// or http(s):// only: src/docker/address.ts). Reaching one throws a clear error.
+ *   tcp:// or http(s):// only: src/docker/address.ts). Reaching one throws a clear error;
+ * - built-in modules loaded on first use instead of at start-up: docker-modem's https and commander's
+ *   child_process, each by a stand-in that requires it when a property of it is read.
  */
+/** A stand-in for built-in module `id` that loads it when one of its properties is first read. */
+function deferred(id: string): string {
+  return `module.exports = new Proxy({}, { get: (_, key) => require(${JSON.stringify(id)})[key] });`;
+}
+
 const LEFT_OUT: { request: RegExp; importer?: RegExp; contents: string }[] = [
   {
     request: /(\.node|^supports-color)$/,
@@ -52,6 +59,20 @@ const LEFT_OUT: { request: RegExp; importer?: RegExp; contents: string }[] = [
     // session.js exports withSession, which docker.js takes at load; buildkit.js exports followProgress.
     contents:
       "const unsupported = () => { throw new Error('dockerode BuildKit support is not part of offline'); }; module.exports = Object.assign(unsupported, { followProgress: unsupported });",
+  },
+  {
+    // docker-modem requires https at load, for an https:// engine; one on a unix socket never needs it, and
+    // Node's TLS took about 1 ms of each start-up (2 cores). docker-modem calls its request() through the
+    // prototype chain (http.js), which the proxy answers.
+    request: /^https$/,
+    importer: /docker-modem[\\/]lib[\\/]http\.js$/,
+    contents: deferred('node:https'),
+  },
+  {
+    // commander spawns only executable subcommands, which offline has none of (about 1 ms of each start-up).
+    request: /^node:child_process$/,
+    importer: /commander[\\/]lib[\\/]command\.js$/,
+    contents: deferred('node:child_process'),
   },
   {
     request: /^ssh2$/,

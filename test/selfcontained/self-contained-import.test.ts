@@ -216,6 +216,24 @@ describe('node offline.mjs import . (Node only, no node_modules, network off)', 
     });
     const verify = await runClean('/bin/sh', ['offline.mjs', 'verify', '.'], { cwd: dir, path: withNode });
     expect(verify.code, verify.stderr).toBe(0);
+
+    // A re-import loads none of the built-in modules that only other ways need (TLS for an https:// engine or a
+    // registry, child_process for compose and zstd, perf_hooks): importer-build.ts defers two dependencies' own.
+    const preload = path.join(path.dirname(dir), 'loaded-modules.cjs');
+    await writeFile(
+      preload,
+      "process.on('exit', () => process.stderr.write('loaded: ' + process.moduleLoadList.join(',') + '\\n'));\n",
+    );
+    const traced = await runClean(process.execPath, ['--require', preload, 'offline.mjs', 'import', '.'], {
+      cwd: dir,
+      path: withNode,
+    });
+    expect(traced.code, traced.stderr).toBe(0);
+    const loaded = /^loaded: (.*)$/m.exec(traced.stderr)?.[1]?.split(',') ?? [];
+    expect(loaded).toContain('NativeModule zlib');
+    for (const unused of ['tls', 'https', 'child_process', 'perf_hooks']) {
+      expect(loaded).not.toContain(`NativeModule ${unused}`);
+    }
   });
 
   it('refuses a bundle of an unknown format version with a clear error, loading nothing', async () => {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { parseSize } from '../../bundle/size.js';
 import { OfflineError } from '../../errors.js';
 import { readCredentials } from '../../registry/credentials.js';
-import { DEFAULT_IDLE_TIMEOUT } from '../../registry/http.js';
+import { DEFAULT_IDLE_TIMEOUT } from '../../registry/idle-timeout.js';
 import type { PushRequest, PushResult } from '../../registry/run-push.js';
 import { interruptible } from '../interrupt.js';
 import { positiveWholeNumber, timerSeconds } from '../option-values.js';
