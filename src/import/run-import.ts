@@ -23,9 +23,9 @@ import { isCache, isImageArchive, lastArchive, placedFile } from './target-layou
  * The import: locate the bundle, then one streaming read that checks every byte it reads, sends image archives
  * to the engine and other files to a staging folder, with pre-flight checks as soon as the manifest is known, and
  * stops once nothing more is needed (`awaited`). Only when everything read verified are the files, with the
- * report and .env the import makes, moved into place, all or none. On any failure before that (or an abort of `signal`: Ctrl-C) the images this run added are removed,
- * moved tags restored, staged files and the target folders it made removed. A stack that fails to start
- * (--start) undoes nothing: the import itself is complete.
+ * report and .env the import makes, moved into place, all or none. On any failure before that (or an abort of
+ * `signal`: Ctrl-C) the images this run added are removed, moved tags restored, staged files and the target
+ * folders it made removed. A stack that fails to start (--start) undoes nothing: the import itself is complete.
  * With `registry` (the images were pushed there): no image is loaded; the image archives are verified as
  * they stream except the last, which is not read, and a compose override naming the registry's images is
  * written beside the compose file.
@@ -234,8 +234,8 @@ export async function runImport(
 }
 
 /**
- * The bundle files the read must bring (see `awaited` in runImport): every file but those planned `unchanged` (the
- * target's copy already has the manifest's sha256) and the image archives `needsArchive` turns down.
+ * The bundle files the read must bring (see `awaited` in runImport): every file but those planned `unchanged`
+ * (the target's copy already has the manifest's sha256) and the image archives `needsArchive` turns down.
  */
 function awaitedEntries(
   manifest: BundleManifest,
