@@ -15,9 +15,12 @@
 // It prints: offline/plain (target <= 1.25; beside it, with no verdict, each round's ratio and their median),
 // offline/seed (target < 1), re-import/first (target <= 0.05) by wall time and by the import's own work
 // (without process start-up), and offline's peak RSS (target <= 200 MiB). Beside them, without targets: the
-// zstd and uncompressed bundles' imports against plain, and the CPU time of each client process (offline
-// against the docker CLI; the engine's own work is the same for every way). Node's own start-up (`node -e 0`)
-// is printed beside the re-import: on a slow host it alone is several percent of a first import of this stack.
+// zstd and uncompressed bundles' imports against plain, the CPU time of each client process (offline against
+// the docker CLI; the engine's own work is the same for every way), and the whole machine's CPU time during
+// plain's and offline's median runs against the CPU time there was (the engine and the helper processes it
+// starts do most of the work, and on 2 cores the client's CPU time competes with theirs). Node's own start-up
+// (`node -e 0`) is printed beside the re-import: on a slow host it alone is several percent of a first import of
+// this stack.
 // offline runs as the `offline` command does, dist/offline.mjs run as a program: its launcher starts Node
 // without NODE_EXTRA_CA_CERTS for import (src/selfcontained/launcher.ts). Where that is set (this VM sets it for
 // its proxy), the re-import run as `node offline.mjs`, whose Node parses that CA bundle, and `node -e 0` with it
@@ -215,6 +218,20 @@ async function run(): Promise<void> {
       offline_zstd_s: cpu(runs.offlineZstd),
       offline_none_s: cpu(runs.offlineNone),
     });
+    // The machine's CPU (every process) during each way's median-wall run: the engine and its helper processes
+    // work the same for every way, and on 2 cores the client's CPU time competes with theirs.
+    const others = (run: Measured) => run.machineBusySeconds - run.cpuSeconds;
+    report(
+      'machine CPU in the median runs (busy of wall x cores; others = busy - client: the engine, its helpers, the VM)',
+      {
+        plain_busy_s: plain.machineBusySeconds,
+        plain_of_s: plain.machineSeconds,
+        plain_others_s: others(plain),
+        offline_busy_s: first.machineBusySeconds,
+        offline_of_s: first.machineSeconds,
+        offline_others_s: others(first),
+      },
+    );
     report(
       'import vs seed way',
       { seed_s: seed.seconds, offline_s: first.seconds },

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { gatherOutput } from '../../test/support/child-output.js';
 
 export interface Measured {
@@ -7,7 +9,28 @@ export interface Measured {
   peakRssMiB: number;
   /** CPU time of the command and its children (user + system), in seconds (from GNU time). */
   cpuSeconds: number;
+  /**
+   * CPU time the whole machine spent while the command ran, in seconds (/proc/stat): the command's, and that
+   * of the processes it asked for work, such as the Docker engine and the helpers it starts, which GNU time
+   * does not count. NaN where /proc/stat is missing.
+   */
+  machineBusySeconds: number;
+  /** The CPU time there was: wall seconds times the cores. */
+  machineSeconds: number;
   stdout: string;
+}
+
+/** The machine's CPU time so far, in clock ticks: busy (user, nice, system, irq, softirq, steal) and idle. */
+function machineTicks(): { busy: number; idle: number } {
+  try {
+    const fields = (/^cpu\s+(.*)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1] ?? '')
+      .split(/\s+/)
+      .map(Number);
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
+    return { busy: user + nice + system + irq + softirq + steal, idle: idle + iowait };
+  } catch {
+    return { busy: Number.NaN, idle: Number.NaN };
+  }
 }
 
 /**
@@ -21,6 +44,7 @@ export function measure(
 ): Promise<Measured> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
+    const ticks = machineTicks();
     const child = spawn('/usr/bin/time', ['-f', '__MAXRSS_KB=%M __CPU_S=%U+%S', command, ...args], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
@@ -30,6 +54,11 @@ export function measure(
     child.on('error', reject);
     child.on('close', (code) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const after = machineTicks();
+      const busy = after.busy - ticks.busy;
+      // The busy share of the ticks that passed, times the CPU time there was (no need for the tick's length).
+      const machineSeconds = seconds * availableParallelism();
+      const machineBusySeconds = (busy / (busy + after.idle - ticks.idle)) * machineSeconds;
       const kb = Number(/__MAXRSS_KB=(\d+)/.exec(output.stderr)?.[1] ?? 'NaN');
       const cpu = /__CPU_S=([\d.]+)\+([\d.]+)/.exec(output.stderr);
       const cpuSeconds = cpu ? Number(cpu[1]) + Number(cpu[2]) : Number.NaN;
@@ -37,7 +66,14 @@ export function measure(
         reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${output.stderr.slice(-2000)}`));
         return;
       }
-      resolve({ seconds, peakRssMiB: kb / 1024, cpuSeconds, stdout: output.stdout });
+      resolve({
+        seconds,
+        peakRssMiB: kb / 1024,
+        cpuSeconds,
+        machineBusySeconds,
+        machineSeconds,
+        stdout: output.stdout,
+      });
     });
   });
 }
