@@ -5,13 +5,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BundleManifest } from '../../src/bundle/manifest.js';
 import type { DockerEngine } from '../../src/docker/engine.js';
-import { freePort } from '../registry/support/registry-server.js';
+import { freePort, startRegistry, type TestRegistry } from '../registry/support/registry-server.js';
 import { runCli } from '../support/cli.js';
 import { removeImages, requireDocker, uniqueName } from '../support/docker.js';
 import { tempDir } from '../support/temp-dir.js';
 import { type FileServer, startFileServer } from '../support/tiktoken-server.js';
 import { sh } from './support/cli-export.js';
-import { type LocalRegistry, startRegistry } from './support/registry.js';
 import { copyStack, seedRegistryImage } from './support/stack.js';
 
 const EPOCH = '1700000000';
@@ -31,7 +30,7 @@ interface ExportJson {
 describe('offline export (CLI, real engine, local registry)', () => {
   let engine: DockerEngine;
   let baseImage: string;
-  let registry: LocalRegistry;
+  let registry: TestRegistry;
   let pulledRef: string;
   let pulledId: string;
   let name: string;
@@ -62,7 +61,7 @@ describe('offline export (CLI, real engine, local registry)', () => {
     registry = await startRegistry();
     files = await startFileServer();
     name = uniqueName('e2e');
-    pulledRef = `${registry.address}/${uniqueName('offline-test/pulled')}:1`;
+    pulledRef = `${registry.host}/${uniqueName('offline-test/pulled')}:1`;
     cleanup.push(
       pulledRef,
       `${name}_api:latest`,

@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BundleManifest } from '../../src/bundle/manifest.js';
 import type { DockerEngine } from '../../src/docker/engine.js';
 import { ExitCode } from '../../src/errors.js';
+import { startRegistry, type TestRegistry } from '../registry/support/registry-server.js';
 import { runCli } from '../support/cli.js';
 import { dockerfileContext, removeImages, requireDocker, uniqueName } from '../support/docker.js';
 import { addPlatformVariant } from '../support/multi-platform.js';
 import { tempDir } from '../support/temp-dir.js';
-import { type LocalRegistry, startRegistry } from './support/registry.js';
 
 // Issue 4, step 3: third-party images are pulled by a pull policy (`missing` default: use the local image if
 // present; `always`; `never`), with `--platform` honoured. The images come from Debian's docker-registry on
@@ -17,7 +17,7 @@ import { type LocalRegistry, startRegistry } from './support/registry.js';
 
 describe('offline export: pull policy and --platform (real engine, local registry)', () => {
   let engine: DockerEngine;
-  let registry: LocalRegistry;
+  let registry: TestRegistry;
   let repository: string;
   /** The image ID under `${repository}:1` in the engine (old) and in the registry (new). */
   let oldId: string;
@@ -33,7 +33,7 @@ describe('offline export: pull policy and --platform (real engine, local registr
     engine = docker.engine;
     registry = await startRegistry();
     const name = uniqueName('pull-policy');
-    repository = `${registry.address}/offline-test/${name}`;
+    repository = `${registry.host}/offline-test/${name}`;
     const build = (version: string) =>
       engine.buildImage(
         dockerfileContext(`FROM ${docker.baseImage}\nRUN echo ${name} ${version} > /version\n`),
@@ -45,7 +45,7 @@ describe('offline export: pull policy and --platform (real engine, local registr
     // The registry gets the new image under :1; the engine keeps the old one under that tag.
     await engine.tagImage(newId, repository, '1');
     await engine.pushImage(ref('1'));
-    armId = await addPlatformVariant(registry.address, `offline-test/${name}`, '1', 'multi', 'arm64');
+    armId = await addPlatformVariant(registry.host, `offline-test/${name}`, '1', 'multi', 'arm64');
     cleanup.push(armId);
   });
 

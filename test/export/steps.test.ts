@@ -3,9 +3,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DockerEngine } from '../../src/docker/engine.js';
 import { buildStep, planStep, pullStep, saveStep } from '../../src/export/steps.js';
+import { startRegistry, type TestRegistry } from '../registry/support/registry-server.js';
 import { removeImages, requireDocker, uniqueName } from '../support/docker.js';
 import { tempDir } from '../support/temp-dir.js';
-import { type LocalRegistry, startRegistry } from './support/registry.js';
 import { copyStack, imageIdsIn, removeIntermediates, seedRegistryImage } from './support/stack.js';
 import { optionsFor, stateFor } from './support/state.js';
 
@@ -17,7 +17,7 @@ function archiveManifest(archive: string): { Config: string; RepoTags: string[];
 describe('export steps: plan, build, pull, save (real engine)', () => {
   let engine: DockerEngine;
   let baseImage: string;
-  let registry: LocalRegistry;
+  let registry: TestRegistry;
   let pulledRef: string;
   let pulledId: string;
   const cleanup: string[] = [];
@@ -26,7 +26,7 @@ describe('export steps: plan, build, pull, save (real engine)', () => {
   beforeAll(async () => {
     ({ engine, baseImage } = await requireDocker());
     registry = await startRegistry();
-    pulledRef = `${registry.address}/${uniqueName('offline-test/pulled')}:1`;
+    pulledRef = `${registry.host}/${uniqueName('offline-test/pulled')}:1`;
     cleanup.push(pulledRef);
     pulledId = await seedRegistryImage(engine, baseImage, pulledRef);
   });
@@ -129,14 +129,14 @@ describe('export steps: plan, build, pull, save (real engine)', () => {
 
   it('with pull policy never, refuses an image that is not present', async () => {
     vi.stubEnv('OFFLINE_TEST_BASE', baseImage);
-    vi.stubEnv('OFFLINE_TEST_PULLED', `${registry.address}/offline-test/absent:1`);
+    vi.stubEnv('OFFLINE_TEST_PULLED', `${registry.host}/offline-test/absent:1`);
     const stack = await copyStack('three');
     const name = uniqueName('never');
     const state = stateFor(engine, optionsFor(stack, name, { pull: 'never' }), await tempDir());
     await planStep(state);
     await expect(pullStep(state, () => {})).rejects.toMatchObject({
       code: 'EDOCKER',
-      file: `${registry.address}/offline-test/absent:1`,
+      file: `${registry.host}/offline-test/absent:1`,
     });
   });
 });
