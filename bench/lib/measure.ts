@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { cpus } from 'node:os';
 import { gatherOutput } from '../../test/support/child-output.js';
 
 export interface Measured {
@@ -56,8 +56,9 @@ export function measure(
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const after = machineTicks();
       const busy = after.busy - ticks.busy;
-      // The busy share of the ticks that passed, times the CPU time there was (no need for the tick's length).
-      const machineSeconds = seconds * availableParallelism();
+      // The busy share of the ticks that passed, times the CPU time there was (no need for the tick's length):
+      // every CPU /proc/stat counts, whichever this process may use.
+      const machineSeconds = seconds * cpus().length;
       const machineBusySeconds = (busy / (busy + after.idle - ticks.idle)) * machineSeconds;
       const kb = Number(/__MAXRSS_KB=(\d+)/.exec(output.stderr)?.[1] ?? 'NaN');
       const cpu = /__CPU_S=([\d.]+)\+([\d.]+)/.exec(output.stderr);
