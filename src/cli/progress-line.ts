@@ -5,7 +5,7 @@ export interface ProgressSink {
 }
 
 export interface ProgressTiming {
-  /** Milliseconds since some fixed point (the process's start: not performance.now, which loads perf_hooks). */
+  /** Milliseconds since a fixed point (the process's start; not performance.now, which loads perf_hooks). */
   now(): number;
   /** Least time between two lines: redrawn on a terminal, appended to a log. */
   terminalMs: number;

@@ -28,9 +28,14 @@ const CLI_PARAMETERS = 'exports, require, module, __filename, __dirname, __offli
 const wrapCli = (code: string) =>
   `(function (${CLI_PARAMETERS}) {"use strict";\n${code.replace(/^#!.*\n/, '')}\n})`;
 
+/** A stand-in for built-in module `id` that loads it when one of its properties is first read. */
+function deferred(id: string): string {
+  return `module.exports = new Proxy({}, { get: (_, key) => require(${JSON.stringify(id)})[key] });`;
+}
+
 /**
- * Modules the single file leaves out or defers, each replaced by a few lines (esbuild resolves `request` from a file
- * whose path matches `importer`):
+ * Modules the single file leaves out or defers, each replaced by a few lines (esbuild resolves `request` from a
+ * file whose path matches `importer`):
  * - optional ones that dependencies try inside try/catch and do without: ssh2's crypto addon and cpu-features
  *   (native .node files, which a single file cannot carry) and debug's supports-color (not installed). Each
  *   throws on load, so the fallback runs without touching the disk (a single executable's require() would
@@ -43,11 +48,6 @@ const wrapCli = (code: string) =>
  * - built-in modules loaded on first use instead of at start-up: docker-modem's https and commander's
  *   child_process, each by a stand-in that requires it when a property of it is read.
  */
-/** A stand-in for built-in module `id` that loads it when one of its properties is first read. */
-function deferred(id: string): string {
-  return `module.exports = new Proxy({}, { get: (_, key) => require(${JSON.stringify(id)})[key] });`;
-}
-
 const LEFT_OUT: { request: RegExp; importer?: RegExp; contents: string }[] = [
   {
     request: /(\.node|^supports-color)$/,

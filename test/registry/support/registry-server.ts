@@ -30,6 +30,8 @@ export async function freePort(): Promise<number> {
 
 /** Ports a registry start tries before it gives up: another process may take the free port first. */
 const START_ATTEMPTS = 5;
+/** The header each test registry answers with, its value a UUID of its own (see startRegistry). */
+const IDENTITY_HEADER = 'X-Offline-Test-Registry';
 
 /**
  * Debian's docker-registry (distribution 2.8) on 127.0.0.1:<free port> with storage in a temp folder; with
@@ -133,8 +135,6 @@ export async function startRegistry(
   await rm(dir, { recursive: true, force: true });
   throw new Error(`docker-registry did not start: ${failures.join('; ')}`);
 }
-
-const IDENTITY_HEADER = 'X-Offline-Test-Registry';
 
 /**
  * Runs docker-registry with `config` and waits until `host` answers with this registry's identity header: the
