@@ -8,21 +8,19 @@ import { removeEmptyFolders } from '../fs/remove-empty.js';
 import { parseTarget } from '../registry/target.js';
 import { bundleFolderOutputs, explainInPlace, isInPlace, stackInUse } from '../selfcontained/in-place.js';
 import { startStack, waitForServices } from './compose-start.js';
-import { envTemplatePath } from './env-file.js';
-import { type PlannedFile, planFiles } from './file-plan.js';
-import { ensureImagesTagged, loadArchive, missingImages } from './image-loader.js';
-import { type ImageSnapshot, restoreImageSnapshot, takeImageSnapshot } from './image-snapshot.js';
+import { ensureImagesTagged } from './image-loader.js';
+import { restoreImageSnapshot, takeImageSnapshot } from './image-snapshot.js';
+import { ImportRouting } from './import-routing.js';
 import { stageMadeFiles } from './made-files.js';
 import type { ImportOptions } from './options.js';
-import { checkDiskSpace, checkPlatforms } from './preflight.js';
 import { buildReport, type ImportReport, writeReport } from './report.js';
 import { StagedFiles } from './staged-files.js';
-import { isCache, isImageArchive, lastArchive, placedFile } from './target-layout.js';
+import { isCache } from './target-layout.js';
 
 /**
  * The import: locate the bundle, then one streaming read that checks every byte it reads, sends image archives
  * to the engine and other files to a staging folder, with pre-flight checks as soon as the manifest is known, and
- * stops once nothing more is needed (`awaited`). Only when everything read verified are the files, with the
+ * stops once nothing more is needed (ImportRouting). Only when everything read verified are the files, with the
  * report and .env the import makes, moved into place, all or none. On any failure before that (or an abort of
  * `signal`: Ctrl-C) the images this run added are removed, moved tags restored, staged files and the target
  * folders it made removed. A stack that fails to start (--start) undoes nothing: the import itself is complete.
@@ -45,33 +43,14 @@ export async function runImport(
   // manifest is there to compare with: nothing is loaded before, so the snapshot is "before" this run.
   const snapshotTaken = takeImageSnapshot(engine);
   snapshotTaken.catch(() => {}); // handled even when a failure before the manifest leaves it unawaited
-  let snapshot: ImageSnapshot | undefined;
   const location = await locateBundle(options.bundle);
   if (location.kind === 'archive' && !location.sidecar)
     output.warn(
       `${location.archiveName}: no .sha256 sidecar beside it; the media copy is not checked separately`,
     );
-  // The images the engine has: those of the snapshot, and those each archive this run loads adds.
-  const present = new Set<string>();
-  /** Whether loads go in several requests (engines before API 1.44); known once there is something to load. */
-  let inRequests = false;
   // The first folder made for the target, if any: removed again when the import fails.
   const madeTarget = await makeOutputFolder(options.target, '--target');
   const staged = new StagedFiles(options.target);
-  const loaded: string[] = [];
-  const skipped: string[] = [];
-  const readArchives = new Set<string>();
-  let planned = new Map<string, PlannedFile>();
-  let manifest: BundleManifest | undefined;
-  /**
-   * The entries the read must still bring, known once the lists are: files to place (created or updated), files
-   * verified where they are (an extracted folder's, in place), and image archives with an image to load (from a
-   * registry: those before the last, only verified). Once none is left the read stops, before the next entry.
-   */
-  let awaited = new Set<string>();
-  /** Set once the files are in place: a later failure (the stack not starting) undoes nothing. */
-  let placed = false;
-
   // In place (the target is the extracted folder's stack/), the stack files are already where they go (the
   // read verifies them), and the bundle's own files (README.txt, the importers) stay next door: only the
   // tiktoken cache is placed.
@@ -84,88 +63,36 @@ export async function runImport(
     location.kind === 'folder'
       ? { ignoreUnlisted: bundleFolderOutputs(location.dir, inUse, options.target) }
       : {};
+  const routing = new ImportRouting({
+    options,
+    engine,
+    output,
+    snapshotTaken,
+    staged,
+    placedHere,
+    ...(registry && { registry }),
+    ...(signal && { signal }),
+  });
+  /** Set once the files are in place: a later failure (the stack not starting) undoes nothing. */
+  let placed = false;
 
   try {
     await staged.create('--target');
-    const result = await readBundleWithProgress(
-      output.progress,
-      location,
-      {
-        onLists: async (m) => {
-          manifest = m;
-          output.info(`bundle ${m.name} ${m.version}: ${m.images.length} images, ${m.files.length} files`);
-          snapshot = await snapshotTaken;
-          for (const id of snapshot.ids) present.add(id);
-          // Images the engine lacks take room on its data root: loaded now, or from a registry pulled by --start.
-          const toLoad = new Set<string>();
-          for (const archive of registry && !options.start ? [] : m.archives) {
-            for (const id of missingImages(present, m, archive.path)) toLoad.add(id);
-          }
-          // The engine's platform, API version and data root matter for the images it gets: a re-import asks for
-          // none of them (the engine runs runc and docker-init to answer /version and /info, about 12 ms of its
-          // CPU each on 2 cores).
-          const version = toLoad.size > 0 ? await engine.version() : undefined;
-          if (version) {
-            inRequests = loadsInRequests(version.apiVersion);
-            for (const warning of checkPlatforms(m, version, options.force, toLoad)) output.warn(warning);
-          }
-          await checkDiskSpace(m, version?.rootDir, options.target, toLoad.size);
-          planned = new Map(
-            (await planFiles(m, options.target, options.force, placedHere)).map((f) => [f.bundlePath, f]),
-          );
-          // The files the manifest names for later steps (the .env, compose up) must be ones it places.
-          envTemplatePath(m, options.target);
-          placedFile(m, m.compose.file, options.target, 'compose.file');
-          const last = lastArchive(m);
-          awaited = awaitedEntries(m, planned, (archive) =>
-            registry ? archive !== last : missingImages(present, m, archive).length > 0,
-          );
-        },
-        stopBefore: () => awaited.size === 0,
-        onEntry: async (entry) => {
-          const m = manifest as BundleManifest;
-          awaited.delete(entry.path);
-          if (isImageArchive(entry.path)) {
-            // From a registry, an archive before the last is only verified (the reader hashes it as it drains).
-            if (registry) return void entry.stream.resume();
-            output.info(`${entry.path}: loading into the engine`);
-            const outcome = await loadArchive(engine, present, m, entry.path, entry.stream, inRequests).catch(
-              (error: Error) => {
-                // The reader now hashes the rest of the archive (damage is reported as such): say why it waits.
-                if (!signal?.aborted) {
-                  output.warn(
-                    `${entry.path}: the load failed (${error.message}); checking the rest of its sha256`,
-                  );
-                }
-                throw error;
-              },
-            );
-            for (const id of outcome.loaded) present.add(id);
-            loaded.push(...outcome.loaded);
-            skipped.push(...outcome.skipped);
-            readArchives.add(entry.path);
-            return;
-          }
-          const file = planned.get(entry.path);
-          if (!file || file.action === 'unchanged') {
-            entry.stream.resume();
-            return;
-          }
-          await staged.write(file, entry.stream, entry.executable);
-        },
-      },
-      { ...ignoreOutputs, ...(signal && { signal }) },
-    );
+    const result = await readBundleWithProgress(output.progress, location, routing, {
+      ...ignoreOutputs,
+      ...(signal && { signal }),
+    });
     const m = result.manifest;
-    // Stopped early, the archives not read were not needed: every image in them is present.
-    for (const archive of result.stoppedBefore && !registry ? m.archives : []) {
-      if (readArchives.has(archive.path)) continue;
-      skipped.push(...archive.images);
-      readArchives.add(archive.path);
-      output.info(`${archive.path}: every image already present, not read`);
+    routing.noteArchivesNotRead(result);
+    const { loaded, skipped, planned } = routing;
+    if (!registry) {
+      await ensureImagesTagged(
+        engine,
+        m,
+        routing.archivesDone,
+        loaded.length === 0 ? routing.snapshot : undefined,
+      );
     }
-    if (!registry)
-      await ensureImagesTagged(engine, m, readArchives, loaded.length === 0 ? snapshot : undefined);
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const report = buildReport(m, location.archiveName, options.target, result.verified, [
       ...planned.values(),
@@ -187,67 +114,73 @@ export async function runImport(
     await staged.commit(stamp);
     placed = true;
     staged.discard();
-    if (options.start) {
-      const command = await startStack(m, options.target, report.registry?.composeOverride);
-      output.info(`started: ${command}`);
-      const containers = await untilAborted(
-        waitForServices(
-          engine,
-          m.project,
-          m.services.map((s) => s.name),
-          options.timeout,
-          (line) => output.info(line),
-        ),
-        signal,
-      );
-      report.started = {
-        command,
-        services: containers.map((c) => ({
-          name: c.name,
-          state: c.state,
-          ...(c.health && { health: c.health }),
-        })),
-      };
-      report.timings.start = seconds(started) - (report.timings.import ?? 0);
-      await writeReport(options.target, report);
-    }
+    if (options.start) await startAndWait(m, options, engine, output, report, started, signal);
     return report;
   } catch (error) {
     staged.discard();
-    if (madeTarget && !placed) await removeEmptyFolders(madeTarget, options.target);
-    // Without a snapshot the manifest was never compared with the engine: nothing was loaded.
-    if (!placed && snapshot) {
-      const undone = await restoreImageSnapshot(engine, snapshot, bundleImages(manifest)).catch(
-        (undo: Error) => {
-          output.warn(`could not undo the load: ${undo.message}`);
-          return { removed: [], retagged: [] };
-        },
-      );
-      if (undone.removed.length > 0 || undone.retagged.length > 0) {
-        output.warn(
-          `undone: removed ${undone.removed.length} image(s) this run loaded, restored ${undone.retagged.length} tag(s)`,
-        );
-      }
+    if (!placed) {
+      if (madeTarget) await removeEmptyFolders(madeTarget, options.target);
+      await undoLoads(engine, output, routing);
     }
     throw location.kind === 'folder' ? explainInPlace(error, location.dir, inUse) : error;
   }
 }
 
 /**
- * The bundle files the read must bring (see `awaited` in runImport): every file but those planned `unchanged`
- * (the target's copy already has the manifest's sha256) and the image archives `needsArchive` turns down.
+ * `--start`: the stack up, then the wait for its services (up to --timeout, or a Ctrl-C), recorded in the
+ * report and its file.
  */
-function awaitedEntries(
-  manifest: BundleManifest,
-  planned: ReadonlyMap<string, PlannedFile>,
-  needsArchive: (archive: string) => boolean,
-): Set<string> {
-  const archives = new Set(manifest.archives.map((a) => a.path));
-  return new Set(
-    manifest.files
-      .map((f) => f.path)
-      .filter((p) => (archives.has(p) ? needsArchive(p) : planned.get(p)?.action !== 'unchanged')),
+async function startAndWait(
+  m: BundleManifest,
+  options: ImportOptions,
+  engine: DockerEngine,
+  output: Output,
+  report: ImportReport,
+  started: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const command = await startStack(m, options.target, report.registry?.composeOverride);
+  output.info(`started: ${command}`);
+  const containers = await untilAborted(
+    waitForServices(
+      engine,
+      m.project,
+      m.services.map((s) => s.name),
+      options.timeout,
+      (line) => output.info(line),
+    ),
+    signal,
   );
+  report.started = {
+    command,
+    services: containers.map((c) => ({
+      name: c.name,
+      state: c.state,
+      ...(c.health && { health: c.health }),
+    })),
+  };
+  report.timings.start = seconds(started) - (report.timings.import ?? 0);
+  await writeReport(options.target, report);
+}
+
+/**
+ * Removes the images this run loaded and restores the tags it moved. Without a snapshot the manifest was never
+ * compared with the engine: nothing was loaded. A failure of the undo itself is a warning: the import's own
+ * error is the one to report.
+ */
+async function undoLoads(engine: DockerEngine, output: Output, routing: ImportRouting): Promise<void> {
+  if (!routing.snapshot) return;
+  const undone = await restoreImageSnapshot(engine, routing.snapshot, bundleImages(routing.manifest)).catch(
+    (undo: Error) => {
+      output.warn(`could not undo the load: ${undo.message}`);
+      return { removed: [], retagged: [] };
+    },
+  );
+  if (undone.removed.length > 0 || undone.retagged.length > 0) {
+    output.warn(
+      `undone: removed ${undone.removed.length} image(s) this run loaded, restored ${undone.retagged.length} tag(s)`,
+    );
+  }
 }
 
 /** The image IDs and tags an import of this bundle may add or move (none before its manifest was read). */
@@ -257,16 +190,6 @@ function bundleImages(manifest: BundleManifest | undefined): { ids: Set<string>;
     ids: new Set([...images.map((i) => i.id), ...(manifest?.archives.flatMap((a) => a.images) ?? [])]),
     tags: new Set(images.flatMap((i) => i.tags)),
   };
-}
-
-/**
- * Engines before API 1.44 (Docker 25) unpack every load into a folder of their own and skip a layer they have,
- * which pipelined loads rely on (measured on Docker 20.10 with its classic image store); later engines, which
- * may use the containerd image store, are sent one request.
- */
-function loadsInRequests(apiVersion: string): boolean {
-  const [major, minor] = apiVersion.split('.').map(Number);
-  return major === 1 && minor !== undefined && minor < 44;
 }
 
 /** `work`, or the signal's reason as soon as it aborts (the work itself goes on: the wait for it ends). */
