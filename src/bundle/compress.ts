@@ -40,13 +40,16 @@ export function createCompressor(compression: Compression, level?: number): Tran
  */
 const GUNZIP_CHUNK = 1024 * 1024;
 
-/** A decompressor chosen by the first bytes of the archive, not by its name. */
+/**
+ * A decompressor chosen by the first bytes of the archive, not by its name. Damaged or cut-short input fails it
+ * with a plain Error, as Node's gunzip does, which the reader reports as damage where it was found.
+ */
 export function createDecompressor(compression: Compression): Transform | Duplex {
   switch (compression) {
     case 'gzip':
       return createGunzip({ chunkSize: GUNZIP_CHUNK });
     case 'zstd':
-      return spawnFilter('zstd', ['-q', '-d', '-c', '-'], 'EFORMAT');
+      return spawnFilter('zstd', ['-q', '-d', '-c', '-']);
     case 'none':
       return new PassThrough();
   }
@@ -66,10 +69,10 @@ const STDERR_KEPT = 4096;
  * A child process used as a stream filter (stdin -> stdout). Its output ends only once the child has exited 0:
  * a non-zero exit or a death by signal fails the stream with the tool's stderr, so a tool that fails part-way
  * (a full disk, damaged input) never leaves a complete-looking output. A missing tool fails clearly. `failure`
- * is the code of an exit that is not 0: EFORMAT when reading a bundle (its bytes are damaged), EINTERNAL when
- * writing one.
+ * is the code of an exit that is not 0 when writing a bundle (EINTERNAL); reading one, it is a plain Error
+ * (damaged bytes: the reader names where).
  */
-function spawnFilter(command: string, args: string[], failure: ErrorCode): Duplex {
+function spawnFilter(command: string, args: string[], failure?: ErrorCode): Duplex {
   // child_process is loaded here, on first use: a gzip bundle's import never spawns (about 1 ms of a start-up).
   const { spawn } = process.getBuiltinModule('node:child_process');
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -120,13 +123,12 @@ function spawnFilter(command: string, args: string[], failure: ErrorCode): Duple
     const found =
       code === 0 ? 'exit 0 before reading all its input' : signal ? `signal ${signal}` : `exit ${code}`;
     const said = stderr.trim() || inputError?.message || 'nothing on stderr';
+    const message = `${command} failed (${found}): ${said}`;
+    const cause = inputError && { cause: inputError };
     filter.destroy(
-      new OfflineError(failure, `${command} failed (${found}): ${said}`, {
-        file: command,
-        expected: 'exit 0',
-        found,
-        ...(inputError && { cause: inputError }),
-      }),
+      failure
+        ? new OfflineError(failure, message, { file: command, expected: 'exit 0', found, ...cause })
+        : new Error(message, cause),
     );
   });
   return filter;

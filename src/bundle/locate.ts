@@ -32,6 +32,12 @@ export interface LocateOptions {
 }
 
 const PART = /^(.*)\.part(\d+)$/;
+
+/** Whether a file's name is that of an archive's part (`<archive>.part001`, ...). */
+export function isPartFile(file: string): boolean {
+  return PART.test(path.basename(file));
+}
+
 const ARCHIVE = /\.offline\.tar(\.gz|\.zst)?$/;
 
 /**

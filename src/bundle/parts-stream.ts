@@ -30,6 +30,8 @@ export class PartsSource {
   private readonly bad: OfflineError[] = [];
   /** While set, no further bytes are taken in (see holdWhile). */
   private held: Promise<unknown> | undefined;
+  /** Set once every part was read to its end. */
+  private readAll = false;
 
   constructor(
     private readonly location: BundleLocation,
@@ -74,6 +76,12 @@ export class PartsSource {
       const bad = this.check(file, part.hash.digest('hex'));
       if (bad) this.onBadPart(bad);
     }
+    this.readAll = true;
+  }
+
+  /** Whether every part was read to its end: damage found then may be the end of what is here. */
+  get readToEnd(): boolean {
+    return this.readAll;
   }
 
   /**

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { type Duplex, type Readable, Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
@@ -19,7 +20,7 @@ import { createDecompressor } from './compress.js';
 import { guardEntry } from './entry-guard.js';
 import { readFolderBundle } from './folder-reader.js';
 import { CHECKSUMS_FILE, type Compression, entryRank, MANIFEST_FILE } from './layout.js';
-import type { BundleLocation } from './locate.js';
+import { type BundleLocation, isPartFile } from './locate.js';
 import type { BundleManifest } from './manifest.js';
 import { PartsSource } from './parts-stream.js';
 
@@ -227,7 +228,8 @@ export async function readBundle(
   try {
     await pipeline([source.stream, ...decoding(location.compression), parser], { signal: controller.signal });
   } catch (error) {
-    if (!controller.signal.aborted) fail(damaged(where, current, error));
+    if (!controller.signal.aborted)
+      fail(damaged(where, current, error, damageHint(location, source.readToEnd && cutShort(error))));
   } finally {
     options.signal?.removeEventListener('abort', onUserAbort);
   }
@@ -306,10 +308,10 @@ function damaged(
   where: string,
   current: { path: string; done: boolean } | undefined,
   error: unknown,
+  hint: string,
 ): unknown {
   if (error instanceof OfflineError) return error;
   const reason = (error as Error).message ?? String(error);
-  const hint = 'copy the bundle again and check it with sha256sum -c <archive>.sha256';
   const header = (error as { header?: { path?: unknown } }).header?.path;
   if (typeof header === 'string') {
     // Damage may put any bytes where the path was: shown escaped and cut short, never as a file name.
@@ -331,6 +333,25 @@ function damaged(
     hint,
     cause: error,
   });
+}
+
+/**
+ * What to do about damage the decompressor or tar parser found. The sidecar lists every part, so without one a
+ * split bundle that breaks off where the parts here end (`endsWithParts`) most likely lacks its later parts.
+ */
+function damageHint(location: BundleLocation, endsWithParts: boolean): string {
+  const last = location.parts.at(-1);
+  if (!location.sidecar && endsWithParts && last !== undefined && isPartFile(last)) {
+    return `the archive breaks off where ${path.basename(last)} ends: copy its later parts beside it, with ${location.archiveName}.sha256 (which lists them)`;
+  }
+  if (!location.sidecar)
+    return `copy the bundle again, with ${location.archiveName}.sha256 to check the copy`;
+  return `copy the bundle again and check it with sha256sum -c ${path.basename(location.sidecar)}`;
+}
+
+/** Whether the decompressor or tar parser ran out of input (gzip, zstd, a plain tar), not into bad bytes. */
+function cutShort(error: unknown): boolean {
+  return /unexpected end of file|premature end|Truncated input/.test((error as Error).message ?? '');
 }
 
 function stripTop(entryPath: string): string {

@@ -143,6 +143,44 @@ describe('offline inspect', () => {
     });
   });
 
+  it.each(['gzip', 'zstd', 'none'] as const)(
+    'without the sidecar, a split %s bundle that breaks off where its first part ends asks for its later parts (exit 3)',
+    async (compression) => {
+      const fixture = await bundle({ splitSize: 512, compression });
+      const [first, ...rest] = fixture.parts;
+      const name = path.basename(first as string);
+      await Promise.all([...rest, `${fixture.archive}.sha256`].map((file) => rm(file)));
+      for (const command of ['inspect', 'verify']) {
+        const result = await runCli([command, fixture.outDir, '--json']);
+        expect(result.code, result.stderr).toBe(3);
+        expect(result.json).toMatchObject({
+          error: {
+            code: 'EINTEGRITY',
+            hint: expect.stringContaining(`breaks off where ${name} ends: copy its later parts`),
+          },
+        });
+      }
+    },
+  );
+
+  it('without the sidecar, every part here but the last damaged at its end: a copy to make again, not parts to add', async () => {
+    const fixture = await bundle({ splitSize: 512 });
+    await rm(`${fixture.archive}.sha256`);
+    const last = fixture.parts.at(-1) as string;
+    const bytes = await readFile(last);
+    // gzip's trailer: the CRC-32 of what was inflated, checked once all of it was read.
+    bytes[bytes.length - 6] = (bytes[bytes.length - 6] ?? 0) ^ 0xff;
+    await writeFile(last, bytes);
+    const result = await runCli(['verify', fixture.outDir, '--json']);
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.json).toMatchObject({
+      error: {
+        code: 'EINTEGRITY',
+        hint: `copy the bundle again, with ${path.basename(fixture.archive)}.sha256 to check the copy`,
+      },
+    });
+  });
+
   it('exit 3 when manifest.json is damaged', async () => {
     const fixture = await bundle();
     await flipEntryByte(fixture, 'manifest.json', 30);

@@ -71,18 +71,15 @@ describe('zstd through a child process: the stream fails unless zstd exits 0', (
     });
   });
 
-  it('decompressing: a non-zero exit or a signal is a damaged archive (EFORMAT) with zstd stderr', async () => {
+  it('decompressing: a non-zero exit or a signal fails the stream with zstd stderr (the reader names the damage)', async () => {
     await fakeZstd(DISK_FULL);
-    await expect(through(createDecompressor('zstd'), input)).rejects.toMatchObject({
-      code: 'EFORMAT',
-      found: 'exit 1',
-      message: expect.stringContaining('No space left on device'),
-    });
+    await expect(through(createDecompressor('zstd'), input)).rejects.toThrow(
+      /^zstd failed \(exit 1\): .*No space left on device/,
+    );
     await fakeZstd(KILLED);
-    await expect(through(createDecompressor('zstd'), input)).rejects.toMatchObject({
-      code: 'EFORMAT',
-      found: 'signal SIGKILL',
-    });
+    await expect(through(createDecompressor('zstd'), input)).rejects.toThrow(
+      /^zstd failed \(signal SIGKILL\)/,
+    );
   });
 
   it('packBundle with a failing zstd leaves no archive and no sidecar', async () => {
