@@ -85,6 +85,16 @@ export function entryMismatch(
   });
 }
 
+/** EBADSIZE when a file's size (from its tar header or the file system, before it is read) is not manifest.json's. */
+export function sizeMismatch(rel: string, want: { size: number }, size: number): OfflineError | undefined {
+  if (size === want.size) return undefined;
+  return new OfflineError('EBADSIZE', `${rel}: size differs from ${MANIFEST_FILE}`, {
+    file: rel,
+    expected: want.size,
+    found: size,
+  });
+}
+
 /**
  * Where a read's problems go: thrown at once with failFast (import), else gathered for readOutcome (verify
  * reports every problem).

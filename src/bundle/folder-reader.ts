@@ -12,6 +12,7 @@ import {
   MAX_LIST_BYTES,
   problemSink,
   readOutcome,
+  sizeMismatch,
 } from './bundle-lists.js';
 import { listFolderTree } from './folder-tree.js';
 import { CHECKSUMS_FILE, entryRank, MANIFEST_FILE } from './layout.js';
@@ -79,14 +80,9 @@ export async function readFolderBundle(
       }
       continue;
     }
-    if (found.size !== want.size) {
-      report(
-        new OfflineError('EBADSIZE', `${rel}: size differs from ${MANIFEST_FILE}`, {
-          file: rel,
-          expected: want.size,
-          found: found.size,
-        }),
-      );
+    const badSize = sizeMismatch(rel, want, found.size);
+    if (badSize) {
+      report(badSize);
       continue;
     }
     const hasher = new HashStream((n) => options.onBytes?.(bytes + n));

@@ -14,6 +14,7 @@ import {
   MAX_LIST_BYTES,
   problemSink,
   readOutcome,
+  sizeMismatch,
 } from './bundle-lists.js';
 import { combineProblems } from './combine-errors.js';
 import { createDecompressor } from './compress.js';
@@ -135,33 +136,22 @@ export async function readBundle(
       entry.resume();
       return stopQuietly(controller);
     }
-    const skip = (error: OfflineError) => {
-      entry.resume();
-      report(error);
-    };
-    if (seen.has(rel))
-      return skip(new OfflineError('EUNSAFE_PATH', `${rel}: appears twice in ${where}`, { file: rel }));
-    seen.add(rel);
     const want = lists.expected.get(rel);
-    if (!want) {
-      return skip(
-        new OfflineError(
-          'EUNLISTED',
-          `${rel}: in the archive but not in ${CHECKSUMS_FILE} or ${MANIFEST_FILE}`,
-          {
-            file: rel,
-          },
-        ),
-      );
-    }
-    if (want.size !== entry.size) {
-      return skip(
-        new OfflineError('EBADSIZE', `${rel}: size differs from ${MANIFEST_FILE}`, {
-          file: rel,
-          expected: want.size,
-          found: entry.size,
-        }),
-      );
+    const refused = seen.has(rel)
+      ? new OfflineError('EUNSAFE_PATH', `${rel}: appears twice in ${where}`, { file: rel })
+      : !want
+        ? new OfflineError(
+            'EUNLISTED',
+            `${rel}: in the archive but not in ${CHECKSUMS_FILE} or ${MANIFEST_FILE}`,
+            {
+              file: rel,
+            },
+          )
+        : sizeMismatch(rel, want, entry.size);
+    seen.add(rel);
+    if (refused || !want) {
+      entry.resume();
+      return report(refused as OfflineError);
     }
     const hasher = new HashStream();
     // Destroyed with the read's error when the archive fails part-way; the consumer hears it through its own
