@@ -137,16 +137,11 @@ export async function readBundle(
       return stopQuietly(controller);
     }
     const want = lists.expected.get(rel);
+    const unlisted = `${rel}: in the archive but not in ${CHECKSUMS_FILE} or ${MANIFEST_FILE}`;
     const refused = seen.has(rel)
       ? new OfflineError('EUNSAFE_PATH', `${rel}: appears twice in ${where}`, { file: rel })
       : !want
-        ? new OfflineError(
-            'EUNLISTED',
-            `${rel}: in the archive but not in ${CHECKSUMS_FILE} or ${MANIFEST_FILE}`,
-            {
-              file: rel,
-            },
-          )
+        ? new OfflineError('EUNLISTED', unlisted, { file: rel })
         : sizeMismatch(rel, want, entry.size);
     seen.add(rel);
     if (refused || !want) {

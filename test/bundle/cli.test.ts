@@ -163,7 +163,7 @@ describe('offline inspect', () => {
     },
   );
 
-  it('without the sidecar, every part here but the last damaged at its end: a copy to make again, not parts to add', async () => {
+  it('without the sidecar, every part here and the last one damaged at its end: a copy to make again, not parts to add', async () => {
     const fixture = await bundle({ splitSize: 512 });
     await rm(`${fixture.archive}.sha256`);
     const last = fixture.parts.at(-1) as string;
