@@ -157,6 +157,13 @@ describe('offline import', () => {
     expect(restored.verified.map((v) => v.path)).toContain('stack/docker-compose.yml');
     expect(restored.notRead).toBe('images/images.tar');
     expect(await readFile(path.join(target, 'docker-compose.yml'), 'utf8')).toBe(compose(web));
+
+    // The summary a person reads says why so little was verified: the rest is unchanged in the target.
+    const fourth = await runCli(['import', fixture.archive, '--target', target]);
+    expect(fourth.code, fourth.stderr).toBe(0);
+    expect(fourth.stdout).toContain(
+      `verified 1 file(s), ${restored.files.length} file(s) unchanged in the target; images loaded 0, already present 1`,
+    );
   });
 
   it('refuses to overwrite a file the user changed, unless --force (backed up)', async () => {

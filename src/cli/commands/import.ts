@@ -53,9 +53,11 @@ export function registerImport(program: Command): void {
             'stopping; what this import loaded and wrote is undone (a stack it already started keeps running)',
             (signal) => runImport(options, engine, output, signal),
           );
+          // A re-import reads none of the files the target already holds unchanged: said, not left to puzzle over.
+          const unchanged = report.files.filter((f) => f.action === 'unchanged').length;
           const summary = [
             `imported ${report.bundle.name} ${report.bundle.version} into ${report.target}`,
-            `  verified ${report.verified.length} files; ${
+            `  verified ${report.verified.length} file(s)${unchanged > 0 ? `, ${unchanged} file(s) unchanged in the target` : ''}; ${
               report.registry
                 ? `images from ${report.registry.registry}: ${report.registry.composeOverride}`
                 : `images loaded ${report.images.loaded.length}, already present ${report.images.skipped.length}`
