@@ -92,7 +92,8 @@ describe('offline inspect', () => {
     expect(result.stdout).toMatch(/api:1 +linux\/amd64 +5\.0 MiB/);
     expect(result.stdout).toContain('tiktoken (1): o200k_base');
     expect(result.stdout).toContain('services (1): api (built)');
-    expect(result.stdout).toContain('stack/docker-compose.yml');
+    expect(result.stdout).toContain('stack/docker-compose.yml  13 B');
+    expect(result.stdout).toContain('images/images.tar  2.4 MiB');
   });
 
   it('reads only the head: works on a bundle whose tail is cut, and --json carries the manifest', async () => {

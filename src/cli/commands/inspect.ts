@@ -4,6 +4,7 @@ import type { BundleLocation } from '../../bundle/locate.js';
 import type { BundleManifest } from '../../bundle/manifest.js';
 import { OfflineError } from '../../errors.js';
 import { BUNDLE_ARGUMENT } from '../bundle-argument.js';
+import { formatBytes } from '../progress-line.js';
 import { action } from '../run.js';
 
 function mib(bytes: number): string {
@@ -79,6 +80,6 @@ function describe(m: BundleManifest): string[] {
     `services (${m.services.length}): ${m.services.map((s) => `${s.name}${s.built ? ' (built)' : ''}`).join(', ')}`,
     `tiktoken (${m.tiktoken.entries.length}): ${m.tiktoken.entries.map((e) => e.encoding).join(', ') || 'none'}`,
     `files (${m.files.length}):`,
-    ...m.files.map((f) => `  ${f.path}  ${f.size} bytes`),
+    ...m.files.map((f) => `  ${f.path}  ${formatBytes(f.size)}`),
   ];
 }
