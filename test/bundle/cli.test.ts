@@ -59,6 +59,12 @@ describe('offline verify', () => {
       expect(json.files.find((f) => f.path === file.path)?.sha256).toBe(file.sha256);
     }
     expect(json.media.map((m) => m.file)).toEqual(fixture.parts);
+    const text = await runCli(['verify', fixture.outDir]);
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `: ${fixture.parts.length} file\\(s\\) on the media match the sidecar; \\d+ bundle files \\(2\\.\\d MiB\\) verified, all good`,
+      ),
+    );
   });
 
   it('exit 3 naming the bad file, in text and in --json', async () => {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { BUNDLE_ARGUMENT } from '../bundle-argument.js';
+import { formatBytes } from '../progress-line.js';
 import { action } from '../run.js';
 
 export function registerVerify(program: Command): void {
@@ -31,7 +32,7 @@ export function registerVerify(program: Command): void {
           {},
           { failFast: false, ...ignoreOutputs },
         );
-        const bytes = result.verified.reduce((sum, f) => sum + f.size, 0);
+        const bytes = formatBytes(result.verified.reduce((sum, f) => sum + f.size, 0));
         return {
           data: {
             bundle: location.archiveName,
@@ -47,8 +48,8 @@ export function registerVerify(program: Command): void {
           },
           summary: [
             location.kind === 'folder'
-              ? `${location.dir}: extracted bundle folder; ${result.verified.length} bundle files (${bytes} bytes) verified, all good`
-              : `${location.archiveName}: ${location.parts.length} file(s) on the media${location.sidecar ? ' match the sidecar' : ''}; ${result.verified.length} bundle files (${bytes} bytes) verified, all good`,
+              ? `${location.dir}: extracted bundle folder; ${result.verified.length} bundle files (${bytes}) verified, all good`
+              : `${location.archiveName}: ${location.parts.length} file(s) on the media${location.sidecar ? ' match the sidecar' : ''}; ${result.verified.length} bundle files (${bytes}) verified, all good`,
           ],
         };
       }),
