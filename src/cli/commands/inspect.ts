@@ -7,10 +7,6 @@ import { BUNDLE_ARGUMENT } from '../bundle-argument.js';
 import { formatBytes } from '../progress-line.js';
 import { action } from '../run.js';
 
-function mib(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
-
 export function registerInspect(program: Command): void {
   program
     .command('inspect')
@@ -75,7 +71,7 @@ function describe(m: BundleManifest): string[] {
     `images (${m.images.length}):`,
     ...m.images.map(
       (i) =>
-        `  ${i.tags.join(', ') || i.id}  ${i.os}/${i.architecture}  ${mib(i.size)}  ${i.id.slice(0, 19)}`,
+        `  ${i.tags.join(', ') || i.id}  ${i.os}/${i.architecture}  ${formatBytes(i.size)}  ${i.id.slice(0, 19)}`,
     ),
     `services (${m.services.length}): ${m.services.map((s) => `${s.name}${s.built ? ' (built)' : ''}`).join(', ')}`,
     `tiktoken (${m.tiktoken.entries.length}): ${m.tiktoken.entries.map((e) => e.encoding).join(', ') || 'none'}`,
